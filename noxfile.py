@@ -1,0 +1,34 @@
+"""Development sessions: tests, lint, typing, docs and benchmarks.
+
+Run ``nox -s tests`` for the test suite; ``nox -l`` lists every session.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = ["3.11"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite and the doctests of the rules."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check style and common mistakes with ruff."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", "src", "tests", "scripts", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typing(session: nox.Session) -> None:
+    """Check the types of sxpt_core with mypy."""
+    session.install("-e", ".[test]", "mypy>=1.10")
+    session.run("mypy")
