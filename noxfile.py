@@ -32,3 +32,10 @@ def typing(session: nox.Session) -> None:
     """Check the types of sxpt_core with mypy."""
     session.install("-e", ".[test]", "mypy>=1.10")
     session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/rules.md and docs/rules.en.md from the rule catalogue."""
+    session.install("-e", ".")
+    session.run("python", "-m", "sxpt_core.ruledocs", "docs")

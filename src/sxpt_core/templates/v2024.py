@@ -163,21 +163,24 @@ ROSTER = Template(
     kind="roster",
     version="2024",
     title="学籍名单",
+    # Only 学号 and 姓名 are required: a roster exported from the registry often has no
+    # more. A missing 层次 reads as 本科 and a missing 学籍状态 as 在籍.
     columns=(
-        Column("学校名称", "school", "text", aliases=("院校名称",), max_length=100,
+        Column("学校名称", "school", "text", required=False, aliases=("院校名称",), max_length=100,
                description=("学校全称。", "School name.")),
         Column("学号", "student_id", "id", max_length=30, description=("学号。", "Student number.")),
         Column("姓名", "student_name", "name", aliases=("学生姓名",), max_length=50,
                description=("姓名。", "Name.")),
-        Column("院系", "department", "text", aliases=("院系名称", "学院"), max_length=50,
+        Column("院系", "department", "text", required=False, aliases=("院系名称", "学院"), max_length=50,
                description=("院系。", "Department.")),
-        Column("专业", "major", "text", aliases=("专业名称",), max_length=100,
+        Column("专业", "major", "text", required=False, aliases=("专业名称",), max_length=100,
                description=("专业。", "Major.")),
-        Column("层次", "level", "choice", choices=LEVELS, choice_aliases=LEVEL_ALIASES,
-               aliases=("培养层次",), description=("本科、专科或专升本。", "Level.")),
-        Column("学籍状态", "status", "choice", choices=STATUSES,
-               description=("在籍、休学、退学、毕业或结业。", "Registry status.")),
-        Column("入学日期", "enrolment_date", "date", description=("入学日期。", "Enrolment date.")),
+        Column("层次", "level", "choice", required=False, choices=LEVELS, choice_aliases=LEVEL_ALIASES,
+               aliases=("培养层次",), description=("本科、专科或专升本；空白按本科。", "Level; blank means 本科.")),
+        Column("学籍状态", "status", "choice", required=False, choices=STATUSES,
+               description=("在籍、休学、退学、毕业或结业；空白按在籍。", "Registry status; blank means 在籍.")),
+        Column("入学日期", "enrolment_date", "date", required=False,
+               description=("入学日期（专升本学生填本科阶段的入学日期）。", "Enrolment date.")),
     ),
 )
 

@@ -1,0 +1,251 @@
+"""The ``sxpt`` command line.
+
+Exit codes: 0 when the file has no errors, 1 when the data has errors (or a command
+failed on bad input it could explain), 2 when the input cannot be read at all.
+Errors are printed as one clear sentence, never as a traceback; set ``SXPT_DEBUG=1``
+to see the traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sxpt_core.codes.divisions import load_divisions
+from sxpt_core.context import Context, PlanIndex, RosterIndex, SchoolSettings
+from sxpt_core.errors import ConfigError, InputError, SxptError
+from sxpt_core.io.config import Config, load_config
+from sxpt_core.summary import format_summary
+from sxpt_core.validate import Validation, validate_file
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+TEXT = {
+    "reference_errors": (
+        "注意：{title} {path} 中有 {count} 行有错误，这些行未用于核对。请先运行 sxpt validate --kind {kind} {path} 查看。",
+        "Note: {count} rows of the {title_en} {path} have errors and were not used; run "
+        "sxpt validate --kind {kind} {path} to see them.",
+    ),
+    "bad_today": ("--today 的值 {value} 无效，请写作 2024-10-15", "--today {value} is invalid; write it as 2024-10-15"),
+    "bad_lang": ("--lang 只能是 zh 或 en", "--lang must be zh or en"),
+    "period": ("实习 {start} 至 {end}：报送月份 {month}。{status}", "Internship {start} to {end}: reported in {month}. {status}"),
+    "status_due": ("应在本月报送。", "Due this month."),
+    "status_late": ("已过报送月份，现为补报（晚 {months} 个月）。", "Its month has passed: a late report ({months} months late)."),
+    "status_early": ("本月刚结束，应在下个月报送（现在上传也可以）。", "Ended this month: due next month (uploading now is allowed)."),
+    "status_not_ended": ("实习尚未结束，不能报送。", "Not ended yet: cannot be reported."),
+    "end_before_start": ("结束日期 {end} 早于开始日期 {start}", "end date {end} is before start date {start}"),
+    "bad_date": ("日期 {value} 无效，请写作 2024-09-01", "date {value} is invalid; write it as 2024-09-01"),
+    "internal": (
+        "内部错误：{error}。这是 sxpt 的缺陷，请把命令和文件类型报告给维护者（设置 SXPT_DEBUG=1 可查看详情）。",
+        "Internal error: {error}. This is a defect in sxpt; please report the command and file type "
+        "(set SXPT_DEBUG=1 for details).",
+    ),
+}
+
+
+def _say(key: str, lang: str, **params: object) -> str:
+    zh, en = TEXT[key]
+    return (en if lang == "en" else zh).format(**params)
+
+
+def _lang_from_argv() -> str:
+    argv = sys.argv[1:]
+    for index, argument in enumerate(argv):
+        if argument == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if argument.startswith("--lang="):
+            return argument.split("=", 1)[1]
+    return os.environ.get("SXPT_LANG", "zh")
+
+
+def _parse_today(value: str | None, lang: str) -> datetime.date:
+    if value is None:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise click.UsageError(_say("bad_today", lang, value=value)) from None
+
+
+def _load_reference(
+    kind: str, path: Path, context: Context, lang: str
+) -> tuple[list[Any], Validation]:
+    validation = validate_file(path, context, kind=kind)
+    bad = len(validation.error_rows)
+    if bad:
+        titles = {"roster": ("学籍名单", "roster"), "plan": ("实习培养方案", "training plan")}
+        title, title_en = titles[kind]
+        click.echo(_say("reference_errors", lang, title=title, title_en=title_en, path=path,
+                        count=bad, kind=kind), err=True)
+    return validation.models(), validation
+
+
+def build_context(
+    *,
+    config: Config,
+    today: datetime.date,
+    school: str | None,
+    roster: Path | None,
+    plan: Path | None,
+    lang: str,
+) -> Context:
+    """Build the rules' context from ``sxpt.toml`` and the command's options."""
+    settings: SchoolSettings = config.school
+    if school:
+        settings = SchoolSettings(
+            name=school,
+            unit_code=settings.unit_code,
+            city_code=settings.city_code,
+            year_start=settings.year_start,
+            template_version=settings.template_version,
+        )
+    context = Context(today=today, divisions=load_divisions(), school=settings)
+    roster_path = roster or config.roster
+    plan_path = plan or config.plan
+    roster_index = plan_index = None
+    if roster_path is not None:
+        entries, _ = _load_reference("roster", roster_path, context, lang)
+        roster_index = RosterIndex(entries)
+    if plan_path is not None:
+        courses, _ = _load_reference("plan", plan_path, context, lang)
+        plan_index = PlanIndex(courses)
+    return Context(today=today, divisions=context.divisions, school=settings, roster=roster_index,
+                   plan=plan_index)
+
+
+class SxptGroup(click.Group):
+    """A click group that turns sxpt's exceptions into one sentence and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        lang = _lang_from_argv()
+        try:
+            return super().invoke(ctx)
+        except InputError as error:
+            click.echo(error.text(lang), err=True)
+            ctx.exit(EXIT_UNREADABLE)
+        except (ConfigError, SxptError) as error:
+            click.echo(error.text(lang), err=True)
+            ctx.exit(EXIT_DATA_ERRORS)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # the last guard: never show a traceback to a user
+            if os.environ.get("SXPT_DEBUG"):
+                raise
+            click.echo(_say("internal", lang, error=f"{type(error).__name__}: {error}"), err=True)
+            ctx.exit(EXIT_UNREADABLE)
+
+
+@click.group(cls=SxptGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sxpt")
+def main() -> None:
+    """sxpt：全国大学生实习公共服务系统的数据规则（实习数据校验、模板、报送月份）。
+
+    Rules of China's national undergraduate internship reporting system.
+    """
+
+
+def _lang_option(function: F) -> F:
+    return click.option(
+        "--lang", type=click.Choice(["zh", "en"]), default=lambda: os.environ.get("SXPT_LANG", "zh"),
+        show_default="zh", help="输出语言 / language of the output: zh or en.",
+    )(function)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--kind", type=click.Choice(["records", "plan", "roster"]), default="records",
+              show_default=True, help="文件类型：实习数据 records、实习培养方案 plan、学籍名单 roster。")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
+              help="学籍名单（.xlsx 或 .csv），用于核对学号和姓名。Student roster file.")
+@click.option("--plan", type=click.Path(path_type=Path, dir_okay=False),
+              help="实习培养方案（.xlsx 或 .csv），用于核对课程、学分和学年。Training plan file.")
+@click.option("--school", help="学校全称，覆盖 sxpt.toml 中的 school.name。School name.")
+@click.option("--today", help="按这一天判断报送月份，写作 2024-10-15；默认今天。Date used as today.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text：中文摘要；json：机器可读的报告。")
+@_lang_option
+def validate(
+    file: Path,
+    kind: str,
+    roster: Path | None,
+    plan: Path | None,
+    school: str | None,
+    today: str | None,
+    output_format: str,
+    lang: str,
+) -> None:
+    """校验实习数据工作簿或 CSV 文件，一次列出全部错误（行、列和修改方法）。
+
+    Validate an internship workbook or CSV file and list every issue at once.
+
+    Example:
+
+        sxpt validate 实习数据.xlsx --roster 学籍名单.xlsx --plan 实习培养方案.xlsx
+    """
+    day = _parse_today(today, lang)
+    config = load_config()
+    context = build_context(config=config, today=day, school=school, roster=roster, plan=plan, lang=lang)
+    validation = validate_file(file, context, kind=kind)
+    report = validation.report
+
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_summary(report, source=file.name, lang=lang))
+    sys.exit(EXIT_DATA_ERRORS if report.has_errors else EXIT_OK)
+
+
+def _parse_date(value: str, lang: str) -> datetime.date:
+    from sxpt_core.normalise.dates import normalise_date
+
+    outcome = normalise_date(value)
+    if outcome.value is None:
+        raise click.UsageError(_say("bad_date", lang, value=value))
+    day: datetime.date = outcome.value
+    return day
+
+
+@main.command()
+@click.argument("start")
+@click.argument("end")
+@click.option("--today", help="按这一天判断是否逾期，写作 2024-10-15；默认今天。Date used as today.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text：一句话说明；json：机器可读。")
+@_lang_option
+def period(start: str, end: str, today: str | None, output_format: str, lang: str) -> None:
+    """计算一段实习的报送月份，以及是否已逾期（补报）或尚未到期。
+
+    Show the reporting month of an internship and whether it is late or not due yet.
+
+    Example:
+
+        sxpt period 2024-07-01 2024-08-21 --today 2024-10-15
+    """
+    from sxpt_core.calendar import classify_period
+
+    first, last = _parse_date(start, lang), _parse_date(end, lang)
+    if last < first:
+        raise click.UsageError(_say("end_before_start", lang, start=first, end=last))
+    result = classify_period(first, last, today=_parse_today(today, lang))
+    if output_format == "json":
+        data = {"start": first.isoformat(), "end": last.isoformat(), "month": result.month_text,
+                "status": result.status.value, "months_late": result.months_late}
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    status = _say(f"status_{result.status.value}", lang, months=result.months_late)
+    click.echo(_say("period", lang, start=first, end=last, month=result.month_text, status=status))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
