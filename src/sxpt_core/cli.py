@@ -171,6 +171,7 @@ def _lang_option(function: F) -> F:
 @click.option("--plan", type=click.Path(path_type=Path, dir_okay=False),
               help="实习培养方案（.xlsx 或 .csv），用于核对课程、学分和学年。Training plan file.")
 @click.option("--school", help="学校全称，覆盖 sxpt.toml 中的 school.name。School name.")
+@click.option("--sheet", help="只读取这个工作表（工作簿中有多个数据表时使用）。Sheet to read.")
 @click.option("--today", help="按这一天判断报送月份，写作 2024-10-15；默认今天。Date used as today.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text：中文摘要；json：机器可读的报告。")
@@ -181,6 +182,7 @@ def validate(
     roster: Path | None,
     plan: Path | None,
     school: str | None,
+    sheet: str | None,
     today: str | None,
     output_format: str,
     lang: str,
@@ -196,7 +198,7 @@ def validate(
     day = _parse_today(today, lang)
     config = load_config()
     context = build_context(config=config, today=day, school=school, roster=roster, plan=plan, lang=lang)
-    validation = validate_file(file, context, kind=kind)
+    validation = validate_file(file, context, kind=kind, sheet=sheet)
     report = validation.report
 
     if output_format == "json":

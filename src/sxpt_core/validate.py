@@ -224,6 +224,7 @@ def validate_file(
     *,
     kind: str = "records",
     filename: str | None = None,
+    sheet: str | None = None,
     limits: Any = None,
 ) -> Validation:
     """Read ``source`` (.xlsx or CSV) and validate it against the ``kind`` template.
@@ -233,7 +234,7 @@ def validate_file(
     from sxpt_core.io import ReadLimits, read_table
 
     template = get_template(kind, context.school.template_version)
-    table = read_table(source, template, filename=filename, limits=limits or ReadLimits())
+    table = read_table(source, template, filename=filename, sheet=sheet, limits=limits or ReadLimits())
     return validate_table(table, context, template=template)
 
 
