@@ -249,5 +249,8 @@ def period(start: str, end: str, today: str | None, output_format: str, lang: st
     click.echo(_say("period", lang, start=first, end=last, month=result.month_text, status=status))
 
 
+# Register the commands defined in sxpt_core.commands on ``main``.
+from sxpt_core import commands  # noqa: E402, F401
+
 if __name__ == "__main__":  # pragma: no cover
     main()
