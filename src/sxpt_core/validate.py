@@ -8,8 +8,10 @@ every issue of every row is reported, each at the cell the user sees in Excel.
 from __future__ import annotations
 
 import datetime
+import itertools
+import operator
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 import attrs
@@ -24,7 +26,9 @@ from sxpt_core.rules.batch import BatchChecker
 from sxpt_core.rules.calendar import check_calendar
 from sxpt_core.rules.identity import check_identity
 from sxpt_core.rules.plan import check_plan
+from sxpt_core.rules.plan_file import PlanBatchChecker, check_plan_row
 from sxpt_core.rules.record import check_record
+from sxpt_core.rules.roster_file import RosterBatchChecker
 from sxpt_core.templates import Column, Template, get_template
 
 __all__ = ["Validation", "display_value", "validate_file", "validate_rows", "validate_table"]
@@ -97,6 +101,8 @@ def _normaliser_for(column: Column, context: Context) -> Callable[[Any], Outcome
 
 
 def _row_rules(kind: str, values: RowValues, context: Context) -> list[Placed]:
+    if kind == "plan":
+        return check_plan_row(values, context)
     if kind != "records":
         return []
     found = check_record(values, context)
@@ -106,80 +112,127 @@ def _row_rules(kind: str, values: RowValues, context: Context) -> list[Placed]:
     return found
 
 
+def _normalise_column(
+    raws: Sequence[Any], normalise: Callable[[Any], Outcome]
+) -> tuple[Sequence[Any], list[Outcome], set[Any]]:
+    """Normalise one column: each distinct value once, then map the outcomes to the rows.
+
+    Returns the cache keys of the rows, their outcomes, and the keys whose outcome has
+    findings or a change. True, 1 and 1.0 are equal
+    dict keys but normalise differently, so when a column mixes those types the keys
+    carry the type too.
+    """
+    types = set(map(type, raws))
+    if len(types & _NUMERIC_TYPES) <= 1:
+        keys = raws
+    else:
+        keys = [raw if type(raw) is str else (type(raw), raw) for raw in raws]
+    distinct = dict(zip(keys, raws))
+    outcome_of = {key: normalise(raw) for key, raw in distinct.items()}
+    flagged = {key for key, outcome in outcome_of.items() if outcome.findings or outcome.change is not None}
+    return keys, list(map(outcome_of.__getitem__, keys)), flagged
+
+
+_NUMERIC_TYPES = frozenset({bool, int, float})
+_VALUE = operator.itemgetter(0)
+
+
 def validate_table(table: Any, context: Context, *, template: Template | None = None) -> Validation:
-    """Validate a :class:`~sxpt_core.io.table.Table` read from a workbook or CSV file."""
+    """Validate a :class:`~sxpt_core.io.table.Table` read from a workbook or CSV file.
+
+    Cells are normalised column by column, because a column has few distinct values
+    (units, courses, dates, 是/否) and each is normalised only once; the row and batch
+    rules then run row by row.
+    """
     template = template or get_template("records", context.school.template_version)
     kind = template.kind
     sheet = table.sheet
-    mapped = [
-        (position, source.letter, source.column, _normaliser_for(source.column, context), {})
-        for position, source in enumerate(table.columns)
-        if source.column is not None
-    ]
-    places = {column.attr: (letter, column.header) for _, letter, column, _, _ in mapped}
-    absent = {column.attr: None for column in template if column.attr not in places}
+    source_rows = list(table.rows)
+    numbers = [source_row.number for source_row in source_rows]
+    mapped = [(position, source.letter, source.column) for position, source in enumerate(table.columns)
+              if source.column is not None]
+    places = {column.attr: (letter, column.header) for _, letter, column in mapped}
 
     issues: list[Issue] = list(table.issues)
     normalised: list[Normalisation] = []
-    rows: list[tuple[int, dict[str, Any]]] = []
-    raw_by_row: dict[int, dict[str, Any]] = {}
-    batch = BatchChecker(school=context.school.name or "")
+    raw_columns: dict[str, Sequence[Any]] = {}
+    value_columns: list[Iterable[Any]] = []
+    attrs_in_order: list[str] = []
+    columns_of_cells = list(zip(*(source_row.values for source_row in source_rows)))
+    for position, letter, column in mapped:
+        raws = columns_of_cells[position] if columns_of_cells else ()
+        keys, outcomes, flagged = _normalise_column(raws, _normaliser_for(column, context))
+        raw_columns[column.attr] = raws
+        attrs_in_order.append(column.attr)
+        value_columns.append(list(map(_VALUE, outcomes)))
+        if flagged:
+            _collect_cell_issues(keys, flagged, outcomes, raws, numbers, sheet, letter, column,
+                                 issues, normalised)
+    for column in template:
+        if column.attr not in places:
+            attrs_in_order.append(column.attr)
+            value_columns.append(itertools.repeat(None))
 
-    for source_row in table.rows:
-        number = source_row.number
-        values: dict[str, Any] = dict(absent)
-        raws: dict[str, Any] = {}
-        for position, letter, column, normalise, cache in mapped:
-            raw = source_row.values[position]
-            # True, 1 and 1.0 are equal dict keys but normalise differently, so only
-            # text is cached by value alone.
-            key = raw if type(raw) is str else (type(raw), raw)
-            try:
-                outcome = cache[key]
-            except KeyError:
-                outcome = cache[key] = normalise(raw)
-            values[column.attr] = outcome.value
-            if outcome.findings or outcome.change is not None:
-                shown = display_value(raw)
-                raws[column.attr] = shown
-                for finding in outcome.findings:
-                    issues.append(Issue.from_finding(finding, sheet=sheet, row=number, column=letter,
-                                                     field=column.header, value=shown))
-                if outcome.change is not None:
-                    normalised.append(Normalisation(outcome.change.code, sheet, number, letter,
-                                                    column.header, shown or "", outcome.text or ""))
-        for attr, finding in _row_rules(kind, values, context):
-            issues.append(_place(finding, attr, values, places, sheet, number, raws))
-        if kind == "records":
+    rows = [(number, dict(zip(attrs_in_order, values)))
+            for number, values in zip(numbers, zip(*value_columns))] if value_columns else []
+    index_of = {number: index for index, number in enumerate(numbers)}
+
+    def place(finding: Finding, attr: str | None, number: int) -> Issue:
+        letter, header = places.get(attr, (None, None)) if attr else (None, None)
+        raws = raw_columns.get(attr) if attr else None
+        shown = display_value(raws[index_of[number]]) if raws is not None else None
+        return Issue.from_finding(finding, sheet=sheet, row=number, column=letter, field=header, value=shown)
+
+    batch = _batch_checker(kind, context)
+    if batch is not None:
+        for number, values in rows:
+            for attr, finding in _row_rules(kind, values, context):
+                issues.append(place(finding, attr, number))
             batch.add(number, values)
-        rows.append((number, values))
-        raw_by_row[number] = raws
-
-    values_by_row = dict(rows)
-    for item in batch.finish():
-        issues.append(_place(item.finding, item.attr, values_by_row[item.row], places, sheet, item.row,
-                             raw_by_row[item.row]))
+        for item in batch.finish():
+            issues.append(place(item.finding, item.attr, item.row))
 
     return _finish(template, issues, normalised, rows, places)
 
 
-def _place(
-    finding: Finding,
-    attr: str | None,
-    values: RowValues,
-    places: Mapping[str, tuple[str, str]],
+def _batch_checker(
+    kind: str, context: Context
+) -> BatchChecker | PlanBatchChecker | RosterBatchChecker | None:
+    """Return the checker of the rules across rows for a template kind."""
+    if kind == "records":
+        return BatchChecker(school=context.school.name or "")
+    if kind == "plan":
+        return PlanBatchChecker()
+    if kind == "roster":
+        return RosterBatchChecker()
+    return None
+
+
+def _collect_cell_issues(
+    keys: Sequence[Any],
+    flagged: set[Any],
+    outcomes: list[Outcome],
+    raws: Sequence[Any],
+    numbers: list[int],
     sheet: str | None,
-    row: int,
-    raws: Mapping[str, Any],
-) -> Issue:
-    letter, header = places.get(attr, (None, None)) if attr else (None, None)
-    if attr is None:
-        shown = None
-    elif attr in raws:
-        shown = raws[attr]
-    else:
-        shown = display_value(values.get(attr))
-    return Issue.from_finding(finding, sheet=sheet, row=row, column=letter, field=header, value=shown)
+    letter: str,
+    column: Column,
+    issues: list[Issue],
+    normalised: list[Normalisation],
+) -> None:
+    """Append the issues and normalisations of the flagged cells of one column."""
+    for index, key in enumerate(keys):
+        if key not in flagged:
+            continue
+        outcome = outcomes[index]
+        number = numbers[index]
+        shown = display_value(raws[index])
+        for finding in outcome.findings:
+            issues.append(Issue.from_finding(finding, sheet=sheet, row=number, column=letter,
+                                             field=column.header, value=shown))
+        if outcome.change is not None:
+            normalised.append(Normalisation(outcome.change.code, sheet, number, letter, column.header,
+                                            shown or "", outcome.text or ""))
 
 
 def _column_number(letter: str | None) -> int:

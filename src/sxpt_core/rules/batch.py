@@ -9,8 +9,10 @@ One unit code written with two different unit names is a warning naming both row
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import attrs
 
@@ -87,12 +89,11 @@ class BatchFinding:
     finding: Finding
 
 
-@attrs.frozen
-class _Period:
+class _Period(NamedTuple):
     row: int
     course: str
-    start: object
-    end: object
+    start: datetime.date
+    end: datetime.date
 
 
 class BatchChecker:
@@ -123,8 +124,10 @@ class BatchChecker:
         code, name = values.get("unit_code"), values.get("unit_name")
 
         if code is not None and code != "无" and name is not None:
-            first = self._unit_names.setdefault(code, (row, name))
-            if first[1] != name:
+            first = self._unit_names.get(code)
+            if first is None:
+                self._unit_names[code] = (row, name)
+            elif first[1] != name:
                 finding = UNIT_NAMES_DIFFER(code=code, first=first[0], first_name=first[1], value=name)
                 self._found.append(BatchFinding(row, "unit_name", finding))
 
@@ -154,7 +157,7 @@ class BatchChecker:
         ordered = sorted(periods, key=lambda period: (period.start, period.row))
         for index, period in enumerate(ordered):
             for other in ordered[index + 1:]:
-                if other.start > period.end:  # type: ignore[operator]
+                if other.start > period.end:
                     break
                 later, earlier = (other, period) if other.row > period.row else (period, other)
                 params = {"other": earlier.row, "other_start": str(earlier.start), "other_end": str(earlier.end)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from sxpt_core.calendar import PeriodStatus, classify_period
 from sxpt_core.catalogue import Layer, Rule, Severity
@@ -72,7 +73,17 @@ def check_calendar(values: RowValues, today: datetime.date) -> list[Placed]:
     start, end = values.get("start_date"), values.get("end_date")
     if start is None or end is None or end < start:
         return []
-    period = classify_period(start, end, today=today)
+    return list(_findings_for_end(end, today))
+
+
+@functools.lru_cache(maxsize=4096)
+def _findings_for_end(end: datetime.date, today: datetime.date) -> tuple[Placed, ...]:
+    """Return the calendar findings of an internship ending on ``end``.
+
+    They depend on the end date alone, and a file has few distinct end dates, so they
+    are computed once per date.
+    """
+    period = classify_period(end, end, today=today)
     if period.status is PeriodStatus.NOT_ENDED:
         finding = NOT_ENDED(end=end.isoformat(), today=today.isoformat(), month=period.month_text)
     elif period.status is PeriodStatus.EARLY:
@@ -80,5 +91,5 @@ def check_calendar(values: RowValues, today: datetime.date) -> list[Placed]:
     elif period.status is PeriodStatus.LATE:
         finding = LATE(month=period.month_text, months=period.months_late)
     else:
-        return []
-    return [("end_date", finding)]
+        return ()
+    return (("end_date", finding),)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from sxpt_core.catalogue import Layer, Rule, Severity
 from sxpt_core.context import Context, SchoolSettings
@@ -164,18 +165,18 @@ def check_dates(values: RowValues, today: datetime.date) -> list[Placed]:
     """
     latest = _one_year_after(today)
     found: list[Placed] = []
-    for attr in ("start_date", "end_date"):
-        day = values.get(attr)
+    start, end = values.get("start_date"), values.get("end_date")
+    for attr, day in (("start_date", start), ("end_date", end)):
         if day is not None and not EARLIEST_DATE <= day <= latest:
             finding = DATE_OUT_OF_RANGE(value=day.isoformat(), earliest=EARLIEST_DATE.isoformat(),
                                         latest=latest.isoformat())
             found.append((attr, finding))
-    start, end = values.get("start_date"), values.get("end_date")
     if start is not None and end is not None and end < start:
         found.append(("end_date", END_BEFORE_START(start=start.isoformat(), end=end.isoformat())))
     return found
 
 
+@functools.lru_cache(maxsize=16)
 def _one_year_after(day: datetime.date) -> datetime.date:
     try:
         return day.replace(year=day.year + 1)
