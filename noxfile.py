@@ -39,3 +39,10 @@ def docs(session: nox.Session) -> None:
     """Regenerate docs/rules.md and docs/rules.en.md from the rule catalogue."""
     session.install("-e", ".")
     session.run("python", "-m", "sxpt_core.ruledocs", "docs")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time sxpt validate and the annotated workbook against their baselines."""
+    session.install("-e", ".", "frictionless>=5.18")
+    session.run("python", "benchmarks/run.py", *session.posargs)

@@ -99,7 +99,7 @@ def build(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, o
 
     roster: list[dict[str, object]] = []
     records: list[dict[str, object]] = []
-    for department, (major_code, major, prefix) in DEPARTMENTS.items():
+    for department, (_major_code, major, prefix) in DEPARTMENTS.items():
         courses = [course for course in COURSES if course[6] == department]
         for number in range(1, 76):
             student_id = f"22{prefix}{number // 30 + 1:02d}{number:04d}"
@@ -222,8 +222,18 @@ NUMERIC_COURSE_ROWS = (74,)
 HIDDEN_ROWS = (150,)
 
 
-def write_records(path: Path, records: list[dict[str, object]]) -> None:
+# A fixed creation time keeps regenerated workbooks byte-identical.
+CREATED = datetime.datetime(2025, 10, 1, 9, 0, 0)
+
+
+def new_workbook(path: Path) -> xlsxwriter.Workbook:
     workbook = xlsxwriter.Workbook(str(path))
+    workbook.set_properties({"created": CREATED, "author": "sxpt examples"})
+    return workbook
+
+
+def write_records(path: Path, records: list[dict[str, object]]) -> None:
+    workbook = new_workbook(path)
     title = workbook.add_format({"bold": True, "font_size": 14})
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     text = workbook.add_format({"num_format": "@"})
@@ -251,7 +261,7 @@ def write_records(path: Path, records: list[dict[str, object]]) -> None:
 
 
 def write_table(path: Path, rows: list[dict[str, object]], sheet_name: str) -> None:
-    workbook = xlsxwriter.Workbook(str(path))
+    workbook = new_workbook(path)
     text = workbook.add_format({"num_format": "@"})
     sheet = workbook.add_worksheet(sheet_name)
     headers = list(rows[0])

@@ -75,3 +75,12 @@ def test_name_of_county_agrees() -> None:
     """A county name with its county code is consistent."""
     outcome = normalise_city("西湖区 330106")
     assert outcome.findings == ()
+
+
+def test_float_text_code() -> None:
+    """510100.0 written by a script reads as 510100 without a name warning."""
+    outcome = normalise_city("510100.0")
+    assert outcome.value == "510100"
+    assert outcome.findings == ()
+    assert outcome.change is not None
+    assert outcome.change.code == "SXPT-W-CITY-FORMAT"

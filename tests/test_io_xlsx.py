@@ -772,3 +772,18 @@ def test_file_rules_declared() -> None:
                  "SXPT-E-FILE-DUPLICATE-COLUMN", "SXPT-E-FILE-MISSING-COLUMN",
                  "SXPT-E-FILE-CELL-TOO-LONG"):
         assert get_rule(code).layer is Layer.FILE
+
+
+def test_1904_serial_number_in_date_column(tmp_path: Path) -> None:
+    """A plain number in a date column of a 1904 workbook counts from 1904."""
+    import datetime
+
+    from sxpt_core.codes.divisions import load_divisions
+    from sxpt_core.context import Context
+    from sxpt_core.validate import validate_file
+
+    row: list[object] = list(sample_record())
+    row[RECORD_HEADERS.index("实习开始时间")] = 44810  # 2026-09-07 in the 1904 system
+    path = write_xlsx(tmp_path / "mac.xlsx", [list(RECORD_HEADERS), row], date1904=True)
+    validation = validate_file(path, Context(datetime.date(2026, 11, 10), load_divisions()))
+    assert validation.rows[0][1]["start_date"] == datetime.date(2026, 9, 7)

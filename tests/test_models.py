@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from sxpt_core.models import Issue, PlanCourse, Record, Report, RosterEntry, converter
 from sxpt_core.catalogue import Layer, Severity
+from sxpt_core.models import Issue, PlanCourse, Record, Report, RosterEntry, converter
 
 
 def make_record() -> Record:
@@ -83,3 +83,13 @@ def test_issue_message_in_english() -> None:
     issue = Issue("SXPT-E-USCC-CHECKSUM", Severity.ERROR, Layer.CHECKSUM, None, 2, "O", None, None,
                   {"value": "X"})
     assert issue.message("en") == "The check character of X is wrong"
+
+
+def test_yes_no_text_structured() -> None:
+    """是 and 否 in JSON become True and False, never bool('否')."""
+    data = converter.unstructure(make_record())
+    data["是否签订实习三方协议"] = "否"
+    data["是否有实习责任险"] = "是"
+    record = converter.structure(data, Record)
+    assert record.signed_agreement is False
+    assert record.has_liability_insurance is True

@@ -331,3 +331,10 @@ def test_academic_year_span(value: str) -> None:
 def test_academic_year_invalid(value: object) -> None:
     """Anything else is SXPT-E-ACADEMIC-YEAR-INVALID."""
     assert codes(normalise_academic_year(value)) == ["SXPT-E-ACADEMIC-YEAR-INVALID"]
+
+
+def test_float_text_year() -> None:
+    """2023.0 written by a script reads as the year 2023 with a warning."""
+    outcome = normalise_year("2023.0")
+    assert outcome.value == 2023
+    assert outcome.change is not None

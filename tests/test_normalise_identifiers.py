@@ -306,3 +306,11 @@ def test_phone_mobile_number_cell(value: object) -> None:
 def test_phone_invalid(value: object) -> None:
     """Numbers without area code, wrong lengths, two numbers and words are SXPT-E-PHONE-INVALID."""
     assert codes(normalise_phone(value)) == ["SXPT-E-PHONE-INVALID"]
+
+
+def test_float_text_identifier() -> None:
+    """A number written as text with .0 reads as its digits with the numeric warning."""
+    outcome = normalise_identifier("2301010001.0")
+    assert outcome.value == "2301010001"
+    assert outcome.change is not None
+    assert outcome.change.code == "SXPT-W-ID-NUMERIC"

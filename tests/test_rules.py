@@ -337,3 +337,20 @@ class TestCalendar:
         """An internship ending in December is reported in January."""
         found = check_calendar(record(start_date=d(2024, 12, 1), end_date=d(2024, 12, 20)), d(2025, 1, 5))
         assert found == []
+
+
+class TestScopeEdges:
+    def test_other_school_roster_entry(self) -> None:
+        """A roster entry of another school does not confirm the student."""
+        roster = RosterIndex([RosterEntry("2201010001", "林晓雨", school="东山大学")])
+        found = check_identity(record(department=None), roster, "东海理工大学")
+        assert codes(found) == ["SXPT-E-ROSTER-OTHER-SCHOOL"]
+
+    def test_same_school_roster_entry(self) -> None:
+        """A roster entry of the same school confirms the student."""
+        roster = RosterIndex([RosterEntry("2201010001", "林晓雨", school="东海理工大学")])
+        assert check_identity(record(department=None), roster, "东海理工大学") == []
+
+    def test_implausible_date_no_calendar(self) -> None:
+        """A date before 2015 gets no late-report warning on top of its error."""
+        assert check_calendar(record(start_date=d(2014, 7, 1), end_date=d(2014, 8, 1)), TODAY) == []

@@ -121,3 +121,16 @@ def test_unit_code_junk_never_raises(value: object) -> None:
     """Any junk gives an outcome, never an exception."""
     outcome = normalise_unit_code(value)
     assert outcome.value is None or isinstance(outcome.value, str)
+
+
+def test_unit_code_number_lost_digits() -> None:
+    """A code stored as an 18-digit number is an error about lost digits."""
+    finding = normalise_unit_code(915101001234567000.0).findings[0]
+    assert finding.code == "SXPT-E-USCC-NUMBER"
+    assert finding.params["value"] == "9.15101001234567e+17"
+
+
+def test_unit_code_traditional_none() -> None:
+    """The traditional form 無 points to 无."""
+    finding = normalise_unit_code("無").findings[0]
+    assert finding.code == "SXPT-E-USCC-NONE-FORM"

@@ -79,6 +79,8 @@ RULE_MODULES = (
     "sxpt_core.rules.plan",
     "sxpt_core.rules.batch",
     "sxpt_core.rules.calendar",
+    "sxpt_core.rules.plan_file",
+    "sxpt_core.rules.roster_file",
 )
 
 _REGISTRY: dict[str, Rule] = {}

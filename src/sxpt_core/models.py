@@ -244,6 +244,7 @@ def _make_converter() -> cattrs.Converter:
         lambda value, _: value if isinstance(value, datetime.date)
         else datetime.date.fromisoformat(value),
     )
+    result.register_structure_hook(bool, _structure_yes_no)
     result.register_unstructure_hook(Severity, lambda value: value.value)
     result.register_unstructure_hook(Layer, lambda value: value.value)
     for cls, template in (
@@ -253,6 +254,18 @@ def _make_converter() -> cattrs.Converter:
     ):
         _use_headers_as_keys(result, cls, template)
     return result
+
+
+_YES_NO = {"是": True, "否": False, "true": True, "false": False}
+
+
+def _structure_yes_no(value: Any, _: type) -> bool:
+    """Read a yes/no field from JSON: true/false or the template's 是/否."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _YES_NO:
+        return _YES_NO[value.strip().lower()]
+    raise ValueError(f"{value!r} is not 是, 否, true or false")
 
 
 def _use_headers_as_keys(result: cattrs.Converter, cls: type, template: Template) -> None:

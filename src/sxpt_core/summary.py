@@ -23,6 +23,7 @@ TEXT = {
     ),
     "layer": ("【{title}】错误 {errors} 个，警告 {warnings} 个", "[{title}] {errors} errors, {warnings} warnings"),
     "place_cell": ("第 {row} 行 {column} 列（{field}）", "Row {row}, column {column} ({field})"),
+    "place_cell_unnamed": ("第 {row} 行 {column} 列", "Row {row}, column {column}"),
     "place_row": ("第 {row} 行", "Row {row}"),
     "place_field": ("表头（{field}）", "Header ({field})"),
     "place_file": ("文件", "File"),
@@ -37,6 +38,11 @@ TEXT = {
     "more_warnings": ("……另有 {count} 条同类警告（{code}），完整列表请用 --format json 查看",
                       "… and {count} more warnings of {code}; use --format json for all"),
     "more": ("……另有 {count} 处，完整列表请用 --format json 查看", "… and {count} more; use --format json for all"),
+    "no_roster": ("未提供学籍名单（--roster），没有核对学号和姓名。",
+                  "No roster given (--roster): student numbers and names were not checked."),
+    "no_plan": ("未提供实习培养方案（--plan），没有核对课程、学分和学年。",
+                "No training plan given (--plan): courses, credits and years were not checked."),
+    "no_rows": ("文件中没有数据行。", "The file has no data rows."),
     "ok": ("结论：没有错误，可以上传。", "Result: no errors; the file can be uploaded."),
     "failed": ("结论：有 {errors} 个错误，请修改后重新校验。", "Result: {errors} errors; fix them and validate again."),
 }
@@ -47,9 +53,16 @@ def _text(key: str, lang: str, **params: object) -> str:
     return (en if lang == "en" else zh).format(**params)
 
 
+def _one_line(text: str) -> str:
+    """Show line breaks inside a cell as ↵, so that each issue stays on its own line."""
+    return text.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵")
+
+
 def _place(issue: Issue, lang: str) -> str:
+    if issue.row is not None and issue.column and issue.field:
+        return _text("place_cell", lang, row=issue.row, column=issue.column, field=_one_line(issue.field))
     if issue.row is not None and issue.column:
-        return _text("place_cell", lang, row=issue.row, column=issue.column, field=issue.field)
+        return _text("place_cell_unnamed", lang, row=issue.row, column=issue.column)
     if issue.row is not None:
         return _text("place_row", lang, row=issue.row)
     if issue.field:
@@ -59,23 +72,30 @@ def _place(issue: Issue, lang: str) -> str:
 
 def _issue_lines(issue: Issue, lang: str) -> list[str]:
     severity = _text("error" if issue.severity is Severity.ERROR else "warning", lang)
-    lines = [f"  {_place(issue, lang)} {severity} {issue.code}：{issue.message(lang)}"
-             if lang != "en" else f"  {_place(issue, lang)} {severity} {issue.code}: {issue.message(lang)}"]
+    separator = ": " if lang == "en" else "："
+    lines = [f"  {_place(issue, lang)} {severity} {issue.code}{separator}{_one_line(issue.message(lang))}"]
     hint = issue.hint(lang)
     if hint:
-        separator = ": " if lang == "en" else "："
         lines.append(f"      {_text('hint', lang)}{separator}{hint}")
     return lines
 
 
 def format_summary(
-    report: Report, *, source: str, lang: str = "zh", max_warnings: int = 10, max_changes: int = 50
+    report: Report,
+    *,
+    source: str,
+    lang: str = "zh",
+    max_warnings: int = 10,
+    max_changes: int = 50,
+    roster_checked: bool = True,
+    plan_checked: bool = True,
 ) -> str:
     """Return the text summary of ``report`` for the file called ``source``.
 
     Every error is listed. Warnings are listed up to ``max_warnings`` per rule and
     normalisations up to ``max_changes``, because they are often the same remark
-    repeated in every row; the JSON report lists them all.
+    repeated in every row; the JSON report lists them all. ``roster_checked`` and
+    ``plan_checked`` False add a note that those checks did not run.
     """
     lines = [
         _text("header", lang, template=report.template, source=source),
@@ -110,12 +130,18 @@ def format_summary(
         lines.append(_text("normalised", lang, count=len(report.normalised)))
         for entry in report.normalised[:max_changes]:
             lines.append("  " + _text("change", lang, row=entry.row, column=entry.column, field=entry.field,
-                                      original=entry.original, normalised=entry.normalised))
+                                      original=_one_line(entry.original), normalised=entry.normalised))
         hidden = len(report.normalised) - max_changes
         if hidden > 0:
             lines.append("  " + _text("more", lang, count=hidden))
 
     lines.append("")
+    if report.rows == 0:
+        lines.append(_text("no_rows", lang))
+    if not roster_checked:
+        lines.append(_text("no_roster", lang))
+    if not plan_checked:
+        lines.append(_text("no_plan", lang))
     if report.has_errors:
         lines.append(_text("failed", lang, errors=report.error_count))
     else:

@@ -12,7 +12,7 @@ import itertools
 import operator
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -87,7 +87,19 @@ def display_value(value: object) -> str | None:
     return str(value)
 
 
-def _normaliser_for(column: Column, context: Context) -> Callable[[Any], Outcome]:
+# Days between the 1900 and the 1904 date systems' day zero.
+DAYS_1904 = 1462
+
+
+def _normaliser_for(column: Column, context: Context, *, date1904: bool = False) -> Callable[[Any], Outcome]:
+    if column.kind == "date" and date1904:
+
+        def normalise_1904(value: Any) -> Outcome:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return normalise_cell(column, value + DAYS_1904)
+            return normalise_cell(column, value)
+
+        return normalise_1904
     if column.kind == "city":
         divisions = context.divisions
 
@@ -106,7 +118,7 @@ def _row_rules(kind: str, values: RowValues, context: Context) -> list[Placed]:
     if kind != "records":
         return []
     found = check_record(values, context)
-    found += check_identity(values, context.roster)
+    found += check_identity(values, context.roster, context.school.name)
     found += check_plan(values, context)
     found += check_calendar(values, context.today)
     return found
@@ -161,7 +173,8 @@ def validate_table(table: Any, context: Context, *, template: Template | None = 
     columns_of_cells = list(zip(*(source_row.values for source_row in source_rows)))
     for position, letter, column in mapped:
         raws = columns_of_cells[position] if columns_of_cells else ()
-        keys, outcomes, flagged = _normalise_column(raws, _normaliser_for(column, context))
+        normalise = _normaliser_for(column, context, date1904=getattr(table, "date1904", False))
+        keys, outcomes, flagged = _normalise_column(raws, normalise)
         raw_columns[column.attr] = raws
         attrs_in_order.append(column.attr)
         value_columns.append(list(map(_VALUE, outcomes)))
@@ -272,7 +285,7 @@ def _finish(
 
 
 def validate_file(
-    source: str | os.PathLike[str] | bytes | IO[bytes],
+    source: str | os.PathLike[str] | bytes | BinaryIO,
     context: Context,
     *,
     kind: str = "records",

@@ -101,6 +101,9 @@ class Table:
     columns: tuple[SourceColumn, ...]
     rows: Iterable[SourceRow]
     issues: tuple[Issue, ...] = ()
+    # True when the workbook counts date serial numbers from 1904 (an option of Excel
+    # for Mac); plain numbers in date columns are then 1,462 days later.
+    date1904: bool = False
 
 
 MIB = 1024 * 1024

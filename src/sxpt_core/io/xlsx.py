@@ -129,8 +129,19 @@ def read_xlsx(
         workbook = _open_workbook(source, name)
         candidates = _find_candidates(workbook, package, parts, template, name, sheet, limits)
         long_shared_strings = shared_strings_long(package, limits)
+        date1904 = _uses_1904_dates(package)
     chosen = _choose(candidates, workbook, template, name, sheet)
-    return _build_table(chosen, template, name, limits, check_lengths=long_shared_strings)
+    table = _build_table(chosen, template, name, limits, check_lengths=long_shared_strings)
+    return attrs.evolve(table, date1904=date1904)
+
+
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def _uses_1904_dates(package: zipfile.ZipFile) -> bool:
+    """Return True when the workbook part sets the 1904 date system."""
+    data = _read_small(package, _workbook_part(package)) or b""
+    return _DATE1904.search(data) is not None
 
 
 # --- the zip package -----------------------------------------------------------------

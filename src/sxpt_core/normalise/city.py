@@ -22,6 +22,8 @@ __all__ = ["normalise_city"]
 
 FIELD = "实习地区及代码"
 _SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
+# A code written by a script as a float, such as 510100.0.
+_FLOAT_CODE = re.compile(r"(\d{6})\.0+")
 _PLAIN_CODE = re.compile(r"\d{6}")
 _NAME_NOISE = str.maketrans("", "", " -_()（）[]【】:：/\\,，\t")
 
@@ -150,6 +152,9 @@ def _extract_code(value: object) -> tuple[str | None, str]:
         text = unicodedata.normalize("NFKC", str(value)).strip()
     if _PLAIN_CODE.fullmatch(text):
         return text, text
+    as_float = _FLOAT_CODE.fullmatch(text)
+    if as_float:
+        return as_float.group(1), text
     runs = _SIX_DIGITS.findall(text)
     return (runs[0] if len(runs) == 1 else None), text
 
@@ -182,7 +187,7 @@ def normalise_city(value: object, table: DivisionTable | None = None) -> Outcome
         return Outcome(None, (_rejection(code, check, table),))
 
     findings: list[Finding] = []
-    name = _name_part(text, code)
+    name = "" if _FLOAT_CODE.fullmatch(text) else _name_part(text, code)
     if name and check.name and not _names_agree(name, code, check.code, table):
         findings.append(CITY_NAME_MISMATCH(code=code, name=check.name, value=text))
 

@@ -327,7 +327,7 @@ YEAR_FORMAT = Rule(
     hint=("只填写四位数字，例如 2022。", "Enter only the four digits, e.g. 2022."),
 )
 
-_YEAR_TEXT = re.compile(r"([0-9]{4})\s*(?:年级|级|年)?")
+_YEAR_TEXT = re.compile(r"([0-9]{4})(?:\.0+|\s*(?:年级|级|年))?")
 _FIRST_YEAR, _LAST_YEAR = 2000, 2100
 
 

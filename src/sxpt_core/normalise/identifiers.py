@@ -166,6 +166,9 @@ def normalise_identifier(value: Any, *, max_length: int | None = None) -> Outcom
     return Outcome(None, (FIELD_CELL_TYPE(value=shown(value)),))
 
 
+_FLOAT_TEXT = re.compile(r"[0-9]+\.0+")
+
+
 def _identifier_from_text(text: str, max_length: int | None) -> Outcome:
     trimmed = trim(text)
     if not trimmed:
@@ -175,6 +178,10 @@ def _identifier_from_text(text: str, max_length: int | None) -> Outcome:
     folded = trim(unicodedata.normalize("NFKC", trimmed))
     if max_length is not None and len(folded) > max_length:
         return Outcome(None, (ID_TOO_LONG(length=len(folded), limit=max_length),))
+    if _FLOAT_TEXT.fullmatch(folded):
+        # 2301010001.0: a number written out by a script or a CSV export.
+        digits = folded.partition(".")[0]
+        return Outcome(digits, change=ID_NUMERIC, text=digits)
     if folded != trimmed:
         return Outcome(folded, change=ID_FULLWIDTH, text=folded)
     if trimmed != text:

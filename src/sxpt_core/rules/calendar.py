@@ -8,6 +8,7 @@ import functools
 from sxpt_core.calendar import PeriodStatus, classify_period
 from sxpt_core.catalogue import Layer, Rule, Severity
 from sxpt_core.rules import Placed, RowValues
+from sxpt_core.rules.record import EARLIEST_DATE, one_year_after
 
 __all__ = ["check_calendar"]
 
@@ -71,7 +72,9 @@ def check_calendar(values: RowValues, today: datetime.date) -> list[Placed]:
     ['SXPT-E-CAL-NOT-ENDED']
     """
     start, end = values.get("start_date"), values.get("end_date")
-    if start is None or end is None or end < start:
+    if start is None or end is None or end < start or start < EARLIEST_DATE:
+        return []
+    if end > one_year_after(today):  # already an implausible date
         return []
     return list(_findings_for_end(end, today))
 

@@ -127,6 +127,21 @@ STATUS_SUSPENDED = Rule(
     hint=("请确认实习发生在休学之前或复学之后。", "Check that the internship took place outside the suspension."),
 )
 
+OTHER_SCHOOL = Rule(
+    code="SXPT-E-ROSTER-OTHER-SCHOOL",
+    severity=Severity.ERROR,
+    layer=Layer.ROSTER,
+    fields=("学号",),
+    statement=(
+        "学生须属于本校：系统按院校名称 + 学号 + 姓名核对学籍。",
+        "The student belongs to this school: the registry is matched on school, number and name.",
+    ),
+    message=("学号 {value} 在学籍名单中属于“{roster_school}”，不是本校“{school}”",
+             "Student {value} belongs to {roster_school} in the roster, not to {school}"),
+    hint=("请核对学号；学籍名单中只应有本校学生。", "Check the number; the roster should list only this school's students."),
+    source=SOURCE,
+)
+
 DEPARTMENT_DIFFERS = Rule(
     code="SXPT-W-ROSTER-DEPARTMENT",
     severity=Severity.WARNING,
@@ -190,8 +205,11 @@ def _scope(entry: RosterEntry, values: RowValues) -> list[Placed]:
     return found
 
 
-def check_identity(values: RowValues, roster: Roster | None) -> list[Placed]:
+def check_identity(values: RowValues, roster: Roster | None, school: str | None = None) -> list[Placed]:
     """Check 学号 and 学生姓名 against ``roster`` and the student's reporting scope.
+
+    ``school`` is the school's registered name; roster entries of another school do not
+    confirm a student.
 
     >>> from sxpt_core.context import RosterIndex
     >>> roster = RosterIndex([RosterEntry("2105010101", "林晓雨"), RosterEntry("2105010102", "周明远")])
@@ -210,6 +228,9 @@ def check_identity(values: RowValues, roster: Roster | None) -> list[Placed]:
     entry = roster.get(student_id)
     if entry is None:
         return [_not_found(student_id, name, roster)]
+
+    if school and entry.school and entry.school != school:
+        return [("student_id", OTHER_SCHOOL(value=student_id, roster_school=entry.school, school=school))]
 
     found: list[Placed] = []
     if name is not None and name != entry.student_name:

@@ -15,8 +15,8 @@ __all__ = [
     "check_enrolment_year",
     "check_on_campus_unit",
     "check_overseas_base",
-    "check_unit_and_city",
     "check_record",
+    "check_unit_and_city",
 ]
 
 EARLIEST_DATE = datetime.date(2015, 1, 1)
@@ -163,7 +163,7 @@ def check_dates(values: RowValues, today: datetime.date) -> list[Placed]:
     >>> [(a, f.code) for a, f in check_dates({"start_date": datetime.date(2014, 7, 1), "end_date": None}, today)]
     [('start_date', 'SXPT-E-DATE-OUT-OF-RANGE')]
     """
-    latest = _one_year_after(today)
+    latest = one_year_after(today)
     found: list[Placed] = []
     start, end = values.get("start_date"), values.get("end_date")
     for attr, day in (("start_date", start), ("end_date", end)):
@@ -177,7 +177,7 @@ def check_dates(values: RowValues, today: datetime.date) -> list[Placed]:
 
 
 @functools.lru_cache(maxsize=16)
-def _one_year_after(day: datetime.date) -> datetime.date:
+def one_year_after(day: datetime.date) -> datetime.date:
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February
@@ -280,7 +280,7 @@ def check_enrolment_year(values: RowValues) -> list[Placed]:
     []
     """
     year, start = values.get("enrolment_year"), values.get("start_date")
-    if year is not None and start is not None and year > start.year:
+    if year is not None and start is not None and start >= EARLIEST_DATE and year > start.year:
         return [("enrolment_year", ENROLMENT_AFTER_START(year=year, start=start.isoformat()))]
     return []
 

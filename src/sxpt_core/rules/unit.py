@@ -20,7 +20,8 @@ NONE = "无"
 
 # What people write instead of 无 when there is no mainland code.
 NONE_LIKE = frozenset(
-    {"NA", "N/A", "/", "-", "—", "--", "——", "暂无", "没有", "空", "境外", "国外", "不适用", "无代码", "NONE", "NULL"}
+    {"NA", "N/A", "/", "-", "—", "--", "——", "暂无", "没有", "空", "境外", "国外", "不适用", "无代码", "NONE", "NULL",
+     "無", "无。", "无.", "（无）", "(无)"}
 )
 
 OLD_KINDS = {
@@ -56,6 +57,21 @@ USCC_NONE_FORM = Rule(
         "Write 无 for internships abroad, in HK, Macao or Taiwan; otherwise the 18-character USCC.",
     ),
     source="全国大学生实习公共服务系统常见问题",
+)
+
+USCC_NUMBER = Rule(
+    code="SXPT-E-USCC-NUMBER",
+    severity=Severity.ERROR,
+    layer=Layer.FORMAT,
+    fields=(FIELD,),
+    statement=(
+        "统一社会信用代码须以文本保存；数字格式的单元格只保留 15 位有效数字。",
+        "A USCC is stored as text; a numeric cell keeps only 15 significant digits.",
+    ),
+    message=("代码 {value} 是数字格式，Excel 只保留 15 位有效数字，后面几位已经丢失",
+             "Code {value} is a number; Excel keeps 15 significant digits, so the last ones are lost"),
+    hint=("把这一列设为文本格式，再对照营业执照重新输入完整的 18 位代码。",
+          "Format the column as text and enter the full 18-character code again from the licence."),
 )
 
 USCC_OLD = Rule(
@@ -183,6 +199,8 @@ def normalise_unit_code(value: object) -> Outcome:
     >>> normalise_unit_code('无').value
     '无'
     """
+    if isinstance(value, float) and abs(value) >= 1e15:
+        return Outcome(None, (USCC_NUMBER(value=f"{value:.15g}"),))
     text = _as_text(value).strip()
     if text == NONE:
         return Outcome(NONE)

@@ -74,15 +74,22 @@ class Column:
 
 
 def header_key(text: str) -> str:
-    """Return the comparable form of a header cell: NFKC, no whitespace of any kind.
+    r"""Return the comparable form of a header cell: NFKC, no whitespace of any kind.
+
+    Templates often mark required columns with ``*`` and put a note on a second line of
+    the header cell; both are ignored.
 
     >>> header_key(" 学号 ")
     '学号'
     >>> header_key("实习报酬(元/月)") == header_key("实习报酬（元/月）")
     True
+    >>> header_key("*学号"), header_key("实习开始时间\n（格式：2024-09-01）")
+    ('学号', '实习开始时间')
     """
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "\u200b\u200c\u200d\ufeff")
+    first_line = text.strip().split("\n", 1)[0]
+    folded = unicodedata.normalize("NFKC", first_line)
+    kept = "".join(ch for ch in folded if not ch.isspace() and ch not in "\u200b\u200c\u200d\ufeff")
+    return kept.strip("*")
 
 
 @attrs.frozen
