@@ -100,7 +100,7 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(workbook), "--rows", str(options.rows)],
                        check=True)
     python = sys.executable
-    sxpt = [python, "-m", "sxpt_core.cli"]
+    sxpt = [python, "-m", "sxpt_core"]
     figures: dict[str, float] = {}
 
     with tempfile.TemporaryDirectory() as folder:

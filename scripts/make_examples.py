@@ -295,7 +295,7 @@ def main() -> None:
 
     if options.report:
         result = subprocess.run(
-            [sys.executable, "-m", "sxpt_core.cli", "validate", "records.xlsx", "--today", TODAY,
+            [sys.executable, "-m", "sxpt_core", "validate", "records.xlsx", "--today", TODAY,
              "--format", "json"],
             cwd=EXAMPLES, capture_output=True, text=True, check=False,
             env={**os.environ, "PYTHONPATH": str(ROOT / "src")},

@@ -81,7 +81,7 @@ def run_capped(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         resource.setrlimit(resource.RLIMIT_AS, (two_gib, two_gib))
 
     return subprocess.run(
-        [sys.executable, "-m", "sxpt_core.cli", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "sxpt_core", *args], cwd=cwd, capture_output=True, text=True,
         timeout=120, preexec_fn=limit_memory, check=False,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
