@@ -224,3 +224,78 @@ def record_rows(draw: st.DrawFn, *, min_rows: int = 1, max_rows: int = 6) -> lis
     for _ in range(count):
         rows.append([draw(st.sampled_from(choices)) for choices in RECORD_CELL_CHOICES.values()])
     return rows
+
+
+# --- Account trees and login histories ----------------------------------------------
+
+from sxpt_core.access import Level, Unit  # noqa: E402
+
+PROVINCE_CODES = ("110000", "310000", "330000", "440000", "510000", "650000")
+# Few names, so that departments of different schools often share a name, as real ones do.
+DEPARTMENT_NAMES = ("机械工程学院", "外国语学院", "计算机学院", "经济管理学院")
+
+
+@st.composite
+def account_trees(draw: st.DrawFn, *, max_children: int = 3) -> dict[Unit, Unit | None]:
+    """Draw a tree of ministry, provinces, schools and departments as {unit: parent}.
+
+    The parents are recorded as drawn, not taken from ``Unit.parent``, so tests can use
+    them as an independent oracle. School codes are unique in the tree, and each level
+    has 0 to ``max_children`` children per unit.
+    """
+    ministry = Unit.ministry()
+    tree: dict[Unit, Unit | None] = {ministry: None}
+    provinces = draw(st.lists(st.sampled_from(PROVINCE_CODES), unique=True, max_size=max_children))
+    for province_code in provinces:
+        province = Unit.for_province(province_code)
+        tree[province] = ministry
+        suffixes = draw(st.lists(st.integers(0, 999_999), unique=True, max_size=max_children))
+        for suffix in suffixes:
+            school_code = f"41{province_code[:2]}{suffix:06d}"
+            school = Unit.for_school(province_code, school_code)
+            tree[school] = province
+            names = draw(st.lists(st.sampled_from(DEPARTMENT_NAMES), unique=True, max_size=max_children))
+            for name in names:
+                tree[Unit.for_department(province_code, school_code, name)] = school
+    return tree
+
+
+def ancestors(tree: dict[Unit, Unit | None], unit: Unit) -> list[Unit]:
+    """Return ``unit`` and the units above it in ``tree``, following the drawn parents."""
+    chain: list[Unit] = []
+    current: Unit | None = unit
+    while current is not None:
+        chain.append(current)
+        current = tree[current]
+    return chain
+
+
+@st.composite
+def trees_with_records(draw: st.DrawFn) -> tuple[dict[Unit, Unit | None], list[tuple[Unit, bool]]]:
+    """Draw an account tree and records of its departments as (department, approved)."""
+    tree = draw(account_trees())
+    departments = [unit for unit in tree if unit.level is Level.DEPARTMENT]
+    records: list[tuple[Unit, bool]] = []
+    if departments:
+        records = draw(st.lists(st.tuples(st.sampled_from(departments), st.booleans()), max_size=12))
+    return tree, records
+
+
+LOGIN_EPOCH = datetime.datetime(2025, 10, 15, 9, 0, tzinfo=datetime.timezone.utc)
+
+# Offsets from LOGIN_EPOCH, down to the microsecond, over two days around it.
+login_offsets = st.timedeltas(min_value=datetime.timedelta(days=-2), max_value=datetime.timedelta(days=2))
+
+# Earlier sends of one phone, in any order and possibly stamped after "now" (a clock set back).
+send_histories = st.lists(login_offsets.map(lambda offset: LOGIN_EPOCH + offset), max_size=30)
+
+# Times of send requests in increasing order: gaps from a microsecond to six hours,
+# many of them close to the one-minute limit, so that runs of sends reach the daily limit.
+send_request_times = st.lists(
+    st.one_of(
+        st.timedeltas(min_value=datetime.timedelta(microseconds=1), max_value=datetime.timedelta(hours=6)),
+        st.sampled_from([datetime.timedelta(seconds=59), datetime.timedelta(minutes=1), datetime.timedelta(seconds=61)]),
+        st.timedeltas(min_value=datetime.timedelta(seconds=55), max_value=datetime.timedelta(seconds=65)),
+    ),
+    max_size=60,
+).map(lambda gaps: [LOGIN_EPOCH + sum(gaps[: index + 1], datetime.timedelta()) for index in range(len(gaps))])
