@@ -1,0 +1,143 @@
+"""Creating and changing accounts, shared by the API and the ``create-account`` command.
+
+Callers check permissions with ``sxpt_core.access`` first. Every change here ends what
+the change makes stale: a new phone or password ends the account's sessions and drops
+its pending codes, as the official FAQ describes for a phone change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import unicodedata
+from typing import Any
+
+from sxpt_core import access, auth
+from sxpt_server import audit
+from sxpt_server.clock import now
+from sxpt_server.organisations import field_error, invalid, unit_exists
+from sxpt_server.problems import Problem
+from sxpt_server.sms import mask_phone
+from sxpt_server.store import Account, Store
+from sxpt_server.verification import send_code
+
+__all__ = [
+    "change_phone",
+    "check_contact_name",
+    "check_password",
+    "check_phone",
+    "create_account",
+    "delete_account",
+    "send_activation",
+    "set_password",
+]
+
+CONTACT_NAME_MAX_LENGTH = 50
+
+
+def check_phone(value: Any, *, field: str = "phone") -> str:
+    """Return the phone number normalised to 11 digits, or raise a 422 problem."""
+    if not isinstance(value, str):
+        raise invalid([field_error(field, "请填写手机号。", "The mobile number is missing.")])
+    phone = auth.normalise_phone(value)
+    problems = auth.phone_problems(phone)
+    if problems:
+        raise invalid([field_error(field, zh, en) for zh, en in problems])
+    return phone
+
+
+def check_contact_name(value: Any) -> str | None:
+    """Return the trimmed contact name (None when empty), or raise a 422 problem."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value.strip()) > CONTACT_NAME_MAX_LENGTH:
+        raise invalid([field_error(
+            "contact_name", f"联系人姓名须为不超过 {CONTACT_NAME_MAX_LENGTH} 个字符的文字。",
+            f"The contact name must be text of at most {CONTACT_NAME_MAX_LENGTH} characters.")])
+    return unicodedata.normalize("NFKC", value).strip() or None
+
+
+def check_password(password: Any, account: Account, *, field: str = "password") -> str:
+    """Return the password if the policy of ``sxpt_core.auth`` accepts it, or raise a 422 problem."""
+    if not isinstance(password, str):
+        raise invalid([field_error(field, "请填写密码。", "The password is missing.")])
+    problems = auth.password_problems(password, account=account.name, phone=account.phone)
+    if problems:
+        errors = [field_error(field, zh, en) for zh, en in problems]
+        raise Problem(
+            "SXPT-PASSWORD-WEAK", "密码不符合要求：" + "".join(zh for zh, _ in problems),
+            "The password is too weak: " + " ".join(en for _, en in problems), extra={"errors": errors},
+        )
+    return password
+
+
+def create_account(
+    store: Store, unit: access.Unit, *, phone: str, contact_name: str | None, created_by: str | None
+) -> Account:
+    """Create a pending account of ``unit`` with a generated name; the caller sends the activation SMS."""
+    if not unit_exists(store, unit):
+        raise Problem(
+            "SXPT-NOT-FOUND", "该单位尚未创建，请先创建省份、学校或院系，再为其创建账号。",
+            "The unit is not registered; register the province, school or department first.")
+
+    code = access.unit_code(unit)
+    with store.transaction():
+        sequence = store.next_account_sequence(code)
+        try:
+            name = auth.account_name(code, sequence)
+        except ValueError:
+            raise Problem(
+                "SXPT-CONFLICT", "该单位的账号编号已用完，无法再创建账号。",
+                "This unit has used up its account numbers.") from None
+        account = store.add_account(
+            name=name, unit=unit, phone=phone, contact_name=contact_name, created_by=created_by, now=now()
+        )
+
+    audit.record(store, "account_created", target=account.name, unit=unit, phone=mask_phone(phone))
+    return account
+
+
+def send_activation(store: Store, account: Account) -> dict[str, Any]:
+    """Send the activation SMS and return whether it went out; a refused send does not raise."""
+    try:
+        send_code(store, account, "activation")
+    except Problem as problem:
+        return {"sent": False, "code": problem.code, "detail": problem.detail, "detail_en": problem.detail_en}
+    return {"sent": True, "phone": mask_phone(account.phone), "valid_hours": auth.ACTIVATION_LIFETIME // datetime.timedelta(hours=1)}
+
+
+def change_phone(store: Store, account: Account, phone: str, *, by_superior: bool) -> int:
+    """Bind the account to a new phone, end its sessions and drop its pending codes.
+
+    Returns the number of sessions ended.
+    """
+    with store.transaction():
+        store.update_phone(account.id, phone)
+        store.delete_codes(account.id)
+        ended = store.delete_sessions_of(account.id)
+    audit.record(
+        store, "phone_changed", target=account.name, unit=account.unit, old_phone=mask_phone(account.phone),
+        new_phone=mask_phone(phone), by="superior" if by_superior else "self", sessions_ended=ended,
+    )
+    return ended
+
+
+def set_password(store: Store, account: Account, password: str, *, event: str) -> int:
+    """Store a new password hash, end the account's sessions and drop its login codes.
+
+    Returns the number of sessions ended.
+    """
+    password_hash = auth.hash_password(password, salt=secrets.token_bytes(auth.SALT_BYTES))
+    with store.transaction():
+        store.set_password(account.id, password_hash, now=now())
+        store.delete_codes(account.id, ["login"])
+        ended = store.delete_sessions_of(account.id)
+    audit.record(store, event, target=account.name, unit=account.unit, sessions_ended=ended)
+    return ended
+
+
+def delete_account(store: Store, account: Account) -> None:
+    """Delete the account with its sessions and codes."""
+    store.delete_account(account.id)
+    audit.record(store, "account_deleted", target=account.name, unit=account.unit)
+

@@ -1,0 +1,112 @@
+"""Settings of the reference server: defaults, the instance folder and the secret key.
+
+Settings are read in this order, later ones winning:
+
+1. ``DEFAULTS`` below;
+2. ``config.py`` in the instance folder (Python assignments in capitals, as in Flask);
+3. environment variables ``SXPT_<NAME>``; values are parsed as JSON where they can be,
+   so ``SXPT_SESSION_COOKIE_SECURE=true`` is a boolean and ``SXPT_SMS_GATEWAY=http`` a string;
+4. the ``test_config`` mapping given to ``create_app``.
+
+The instance folder is ``SXPT_INSTANCE_PATH`` or ``./instance``. It contains the database,
+the secret key, the development SMS outbox and ``config.py``; none of it is shipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULTS", "INSTANCE_ENV", "SECRET_KEY_FILE", "instance_path", "load_secret_key", "utc_now"]
+
+INSTANCE_ENV = "SXPT_INSTANCE_PATH"
+SECRET_KEY_FILE = "secret_key"
+
+
+def utc_now() -> datetime.datetime:
+    """Return the current time in UTC; the default of the ``NOW`` setting."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+DEFAULTS: dict[str, Any] = {
+    # The database file, relative to the instance folder unless absolute.
+    "DATABASE": "sxpt.sqlite3",
+    # The clock. Tests replace it with a callable they can move forward.
+    "NOW": utc_now,
+    # "dev" writes messages to the log and to OUTBOX; "http" posts them to SMS_HTTP_URL.
+    "SMS_GATEWAY": "dev",
+    "SMS_OUTBOX": "outbox.jsonl",
+    "SMS_HTTP_URL": None,
+    # Body of the POST request, a string.Template. $phone, $text, $code, $purpose and
+    # $account are replaced by their values escaped for a JSON string.
+    "SMS_HTTP_TEMPLATE": '{"phone": "$phone", "text": "$text"}',
+    "SMS_HTTP_CONTENT_TYPE": "application/json; charset=utf-8",
+    # Extra request headers, for example {"Authorization": "Bearer …"} for the provider.
+    "SMS_HTTP_HEADERS": {},
+    "SMS_HTTP_TIMEOUT": 10.0,
+    # Text of each SMS, a str.format template. {code} and {account} are filled in.
+    "SMS_TEXT_LOGIN": "【实习公共服务】登录验证码 {code}，5 分钟内有效。请勿告诉他人。",
+    "SMS_TEXT_ACTIVATION": "【实习公共服务】已为您创建账号 {account}。激活码 {code}，72 小时内有效，请用它设置密码。",
+    "SMS_TEXT_PHONE_CHANGE": "【实习公共服务】验证码 {code}，用于将账号 {account} 绑定到本手机号，5 分钟内有效。",
+    # The session cookie contains a random session id only, because the session lives in the database.
+    "SESSION_COOKIE_NAME": "sxpt_session",
+    # Set to true behind HTTPS. It stays false by default so that `sxpt-server serve` on
+    # 127.0.0.1 over plain HTTP works for a first try.
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Flask-Limiter: per client address on the login and SMS routes, plus per account name.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_LOGIN": "10 per minute;100 per day",
+    "RATELIMIT_SEND": "5 per minute;50 per day",
+    "RATELIMIT_PER_ACCOUNT": "20 per hour",
+    # Maximum and default lifetime of an API key, in days.
+    "API_KEY_MAX_DAYS": 730,
+    "API_KEY_DEFAULT_DAYS": 365,
+    # Number of reverse proxies in front of the server whose X-Forwarded-For is trusted.
+    "PROXY_COUNT": 0,
+    # Largest request body, in bytes.
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+
+def instance_path(test_config: dict[str, Any] | None = None) -> Path:
+    """Return the absolute path of the instance folder.
+
+    ``test_config["INSTANCE_PATH"]`` wins over ``SXPT_INSTANCE_PATH``, which wins over
+    ``./instance`` in the working folder.
+    """
+    if test_config and test_config.get("INSTANCE_PATH"):
+        return Path(test_config["INSTANCE_PATH"]).resolve()
+    return Path(os.environ.get(INSTANCE_ENV) or "instance").resolve()
+
+
+def load_secret_key(folder: Path) -> str:
+    """Read the secret key from the instance folder, generating it on first start.
+
+    The key is written to a temporary file of mode 0600 and then hard-linked into place,
+    so two processes starting at once both read the complete key of whichever came first.
+    """
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{SECRET_KEY_FILE}.{secrets.token_hex(8)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise RuntimeError(f"the secret key in {path} is shorter than 32 characters; delete the file to regenerate it")
+    return key

@@ -1,0 +1,197 @@
+"""Errors of the JSON API as RFC 9457 problem details.
+
+Every error response of ``/api/v1`` is an ``application/problem+json`` document::
+
+    {"type": "/api/v1/problems/SXPT-AUTH-CODE-WRONG", "title": "验证码错误", "status": 400,
+     "detail": "验证码错误，还可以再试 4 次。", "detail_en": "Wrong code; 4 tries left.",
+     "code": "SXPT-AUTH-CODE-WRONG", "request_id": "6f1c…"}
+
+``type`` is a URI reference that resolves to a description of the problem type served by
+the API itself. ``detail`` is a Chinese sentence that states what to do next, and
+``detail_en`` is the same in English. Views raise ``Problem``; the handlers below also turn HTTP errors raised by Flask
+or Werkzeug (404, 405, 413, 429 …) and unexpected exceptions into such documents.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import attrs
+from flask import Flask, Response, current_app, g
+from werkzeug.exceptions import HTTPException
+
+__all__ = ["PROBLEM_TYPES", "Problem", "ProblemType", "describe", "init_app", "problem_response"]
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "/api/v1/problems/"
+
+
+@attrs.frozen
+class ProblemType:
+    """One kind of error: its code, HTTP status and title in Chinese and English."""
+
+    code: str
+    status: int
+    title: str
+    title_en: str
+
+
+_TYPES = [
+    ProblemType("SXPT-AUTH-REQUIRED", 401, "需要登录", "Login required"),
+    ProblemType("SXPT-AUTH-SESSION-EXPIRED", 401, "会话已过期", "Session expired"),
+    ProblemType("SXPT-AUTH-CREDENTIALS", 401, "账号或密码错误", "Wrong account name or password"),
+    ProblemType("SXPT-AUTH-PASSWORD-WRONG", 403, "当前密码错误", "Wrong current password"),
+    ProblemType("SXPT-AUTH-CODE-MISSING", 400, "没有待验证的验证码", "No code was sent"),
+    ProblemType("SXPT-AUTH-CODE-WRONG", 400, "验证码错误", "Wrong code"),
+    ProblemType("SXPT-AUTH-CODE-EXPIRED", 400, "验证码已过期", "Code expired"),
+    ProblemType("SXPT-AUTH-CODE-LOCKED", 400, "验证码已锁定", "Code locked"),
+    ProblemType("SXPT-AUTH-CODE-USED", 400, "验证码已使用", "Code already used"),
+    ProblemType("SXPT-SMS-TOO-SOON", 429, "短信发送过于频繁", "SMS sent too recently"),
+    ProblemType("SXPT-SMS-DAILY-LIMIT", 429, "今日短信已达上限", "Daily SMS limit reached"),
+    ProblemType("SXPT-SMS-FAILED", 502, "短信发送失败", "SMS sending failed"),
+    ProblemType("SXPT-RATE-LIMITED", 429, "请求过于频繁", "Too many requests"),
+    ProblemType("SXPT-FORBIDDEN", 403, "没有权限", "Forbidden"),
+    ProblemType("SXPT-API-KEY-INVALID", 401, "API 密钥无效", "Invalid API key"),
+    ProblemType("SXPT-API-KEY-EXPIRED", 401, "API 密钥已过期", "API key expired"),
+    ProblemType("SXPT-API-KEY-REVOKED", 401, "API 密钥已吊销", "API key revoked"),
+    ProblemType("SXPT-API-KEY-NOT-ALLOWED", 403, "API 密钥不能执行此操作", "Not allowed with an API key"),
+    ProblemType("SXPT-PASSWORD-WEAK", 422, "密码不符合要求", "Password too weak"),
+    ProblemType("SXPT-VALIDATION", 422, "请求内容无效", "Invalid request"),
+    ProblemType("SXPT-NOT-FOUND", 404, "未找到", "Not found"),
+    ProblemType("SXPT-CONFLICT", 409, "已存在", "Already exists"),
+    ProblemType("SXPT-METHOD-NOT-ALLOWED", 405, "不支持此请求方法", "Method not allowed"),
+    ProblemType("SXPT-UNSUPPORTED-MEDIA-TYPE", 415, "请求体须为 JSON", "Request body must be JSON"),
+    ProblemType("SXPT-TOO-LARGE", 413, "请求体过大", "Request body too large"),
+    ProblemType("SXPT-BAD-REQUEST", 400, "请求无效", "Bad request"),
+    ProblemType("SXPT-INTERNAL", 500, "服务器内部错误", "Internal server error"),
+]
+PROBLEM_TYPES: dict[str, ProblemType] = {problem_type.code: problem_type for problem_type in _TYPES}
+
+# Werkzeug's HTTP errors that are not raised as Problem, by status.
+_HTTP_STATUS_CODES = {
+    400: "SXPT-BAD-REQUEST",
+    401: "SXPT-AUTH-REQUIRED",
+    403: "SXPT-FORBIDDEN",
+    404: "SXPT-NOT-FOUND",
+    405: "SXPT-METHOD-NOT-ALLOWED",
+    413: "SXPT-TOO-LARGE",
+    415: "SXPT-UNSUPPORTED-MEDIA-TYPE",
+    429: "SXPT-RATE-LIMITED",
+}
+
+_HTTP_DETAILS = {
+    "SXPT-BAD-REQUEST": ("请求无法解析，请检查请求内容。", "The request could not be parsed; check its body."),
+    "SXPT-AUTH-REQUIRED": ("请先登录。", "Log in first."),
+    "SXPT-FORBIDDEN": ("您没有执行此操作的权限。", "You are not allowed to do this."),
+    "SXPT-NOT-FOUND": ("请求的地址不存在。", "The requested URL does not exist."),
+    "SXPT-METHOD-NOT-ALLOWED": ("此地址不支持该请求方法。", "This URL does not support the request method."),
+    "SXPT-TOO-LARGE": ("请求体超过了服务器允许的大小。", "The request body is larger than the server allows."),
+    "SXPT-UNSUPPORTED-MEDIA-TYPE": (
+        "请求体须为 JSON，并带有 Content-Type: application/json。",
+        "The request body must be JSON sent with Content-Type: application/json.",
+    ),
+    "SXPT-RATE-LIMITED": ("请求过于频繁，请稍后再试。", "Too many requests; try again later."),
+    "SXPT-INTERNAL": (
+        "服务器内部错误。请把请求编号告诉管理员。",
+        "Internal server error. Give the request id to the administrator.",
+    ),
+}
+
+
+class Problem(Exception):
+    """An error that the API returns as a problem details document.
+
+    ``detail`` is the Chinese sentence the user reads and ``detail_en`` its English twin.
+    ``extra`` contains further members such as ``errors`` or ``retry_after``.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        detail_en: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {detail_en}")
+        self.type = PROBLEM_TYPES[code]
+        self.detail = detail
+        self.detail_en = detail_en
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+    @property
+    def code(self) -> str:
+        """The sxpt code of the problem type."""
+        return self.type.code
+
+
+def problem_response(
+    code: str,
+    detail: str,
+    detail_en: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Build the problem details response for ``code``."""
+    problem_type = PROBLEM_TYPES[code]
+    document = {
+        "type": TYPE_BASE + problem_type.code,
+        "title": problem_type.title,
+        "status": problem_type.status,
+        "detail": detail,
+        "detail_en": detail_en,
+        "code": problem_type.code,
+        "request_id": g.get("request_id"),
+        **(extra or {}),
+    }
+    response = Response(current_app.json.dumps(document), status=problem_type.status, mimetype=MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _handle_problem(error: Problem) -> Response:
+    return problem_response(error.code, error.detail, error.detail_en, extra=error.extra, headers=error.headers)
+
+
+def _handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = _HTTP_STATUS_CODES.get(status, "SXPT-INTERNAL" if status >= 500 else "SXPT-BAD-REQUEST")
+    detail, detail_en = _HTTP_DETAILS[code]
+    # Keep the headers that Werkzeug and Flask-Limiter set: Allow on 405, Retry-After on 429.
+    headers = {
+        name: value for name, value in error.get_headers() if name.lower() in ("allow", "retry-after")
+    }
+    return problem_response(code, detail, detail_en, headers=headers)
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    logger.exception("unhandled %s in request %s", type(error).__name__, g.get("request_id"))
+    detail, detail_en = _HTTP_DETAILS["SXPT-INTERNAL"]
+    return problem_response("SXPT-INTERNAL", detail, detail_en)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn every error into a problem details document."""
+    app.register_error_handler(Problem, _handle_problem)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+def describe(code: str) -> dict[str, Any]:
+    """Return the description of a problem type, served at its ``type`` URI."""
+    problem_type = PROBLEM_TYPES[code]
+    return {
+        "type": TYPE_BASE + problem_type.code,
+        "code": problem_type.code,
+        "status": problem_type.status,
+        "title": problem_type.title,
+        "title_en": problem_type.title_en,
+    }
+

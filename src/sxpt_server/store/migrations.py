@@ -1,0 +1,183 @@
+"""Versioned schema migrations of the SQLite store, with sqlite-utils' ``Migrations``.
+
+Each migration has a numbered name and runs once, inside one transaction; sqlite-utils
+records the applied ones in its table ``_sqlite_migrations``. Add new migrations below
+the last one. Never change a released migration, because databases in the field have
+already run it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+__all__ = ["MIGRATIONS", "migrate", "pending_migrations"]
+
+
+def _create_organisations(db: sqlite_utils.Database) -> None:
+    db.table("provinces").create({"code": str, "name": str, "created_at": str}, pk="code", not_null={"name", "created_at"})
+    db.table("schools").create(
+        {"code": str, "province": str, "name": str, "uscc": str, "city": str, "created_at": str},
+        pk="code",
+        not_null={"province", "name", "uscc", "city", "created_at"},
+        foreign_keys=[("province", "provinces", "code")],
+    )
+    db.table("schools").create_index(["province"])
+    db.table("departments").create(
+        {"id": int, "school": str, "name": str, "created_at": str},
+        pk="id",
+        not_null={"school", "name", "created_at"},
+        foreign_keys=[("school", "schools", "code")],
+    )
+    db.table("departments").create_index(["school", "name"], unique=True)
+
+
+def _create_accounts(db: sqlite_utils.Database) -> None:
+    # Account names are never reused, even after a deletion, so that the audit log's
+    # account names stay unambiguous.
+    db.table("account_sequences").create({"unit_code": str, "last": int}, pk="unit_code", not_null={"last"})
+
+    # The unit columns hold "" where a part is absent, so that a unique index and
+    # equality tests work without NULL handling.
+    db.table("accounts").create(
+        {
+            "id": int,
+            "name": str,
+            "level": str,
+            "province": str,
+            "school": str,
+            "department": str,
+            "phone": str,
+            "contact_name": str,
+            "password_hash": str,
+            "status": str,
+            "created_at": str,
+            "created_by": str,
+            "activated_at": str,
+        },
+        pk="id",
+        not_null={"name", "level", "province", "school", "department", "phone", "status", "created_at"},
+        defaults={"province": "", "school": "", "department": ""},
+    )
+    db.table("accounts").create_index(["name"], unique=True)
+    db.table("accounts").create_index(["level", "province", "school", "department"])
+
+    db.table("codes").create(
+        {
+            "id": int,
+            "account_id": int,
+            "purpose": str,
+            "phone": str,
+            "digest": str,
+            "issued_at": str,
+            "lifetime_seconds": int,
+            "tries": int,
+            "used": int,
+        },
+        pk="id",
+        not_null={"account_id", "purpose", "phone", "digest", "issued_at", "lifetime_seconds", "tries", "used"},
+        defaults={"tries": 0, "used": 0},
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    db.table("codes").create_index(["account_id", "purpose"], unique=True)
+
+    db.table("sms_sends").create(
+        {"id": int, "phone": str, "purpose": str, "sent_at": str},
+        pk="id",
+        not_null={"phone", "purpose", "sent_at"},
+    )
+    db.table("sms_sends").create_index(["phone", "sent_at"])
+
+    db.table("sessions").create(
+        {"id_digest": str, "account_id": int, "created_at": str, "last_seen": str, "ip": str, "user_agent": str},
+        pk="id_digest",
+        not_null={"account_id", "created_at", "last_seen"},
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    db.table("sessions").create_index(["account_id"])
+
+
+def _create_api_keys(db: sqlite_utils.Database) -> None:
+    db.table("api_keys").create(
+        {
+            "id": int,
+            "prefix": str,
+            "digest": str,
+            "label": str,
+            "level": str,
+            "province": str,
+            "school": str,
+            "department": str,
+            "created_by": str,
+            "created_at": str,
+            "expires_at": str,
+            "revoked_at": str,
+            "last_used_at": str,
+        },
+        pk="id",
+        not_null={"prefix", "digest", "label", "level", "province", "school", "department", "created_by",
+                  "created_at", "expires_at"},
+        defaults={"department": ""},
+    )
+    db.table("api_keys").create_index(["prefix"], unique=True)
+    db.table("api_keys").create_index(["digest"], unique=True)
+    db.table("api_keys").create_index(["school"])
+
+
+def _create_audit_log(db: sqlite_utils.Database) -> None:
+    db.table("audit_log").create(
+        {
+            "id": int,
+            "at": str,
+            "event": str,
+            "actor": str,
+            "ip": str,
+            "request_id": str,
+            "target": str,
+            "unit_level": str,
+            "unit_province": str,
+            "unit_school": str,
+            "unit_department": str,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "event", "detail"},
+        defaults={"detail": "{}"},
+    )
+    # The log is append-only: the database itself rejects changes and deletions, so a
+    # bug or a hand-written statement cannot rewrite history.
+    for statement in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER audit_log_no_{statement.lower()} BEFORE {statement} ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+        )
+
+
+MIGRATIONS = sqlite_utils.Migrations("sxpt_server")
+
+
+@MIGRATIONS(name="0001_accounts")
+def _first_schema(db: sqlite_utils.Database) -> None:
+    """Organisations, accounts, codes, sessions, API keys and the audit log."""
+    _create_organisations(db)
+    _create_accounts(db)
+    _create_api_keys(db)
+    _create_audit_log(db)
+
+
+def pending_migrations(connection: sqlite3.Connection) -> list[str]:
+    """Return the names of the migrations not yet applied to the database, in order."""
+    return [migration.name for migration in MIGRATIONS.pending(sqlite_utils.Database(connection))]
+
+
+def migrate(connection: sqlite3.Connection) -> list[str]:
+    """Apply the pending migrations, each in its own transaction, and return their names.
+
+    ``connection`` must use Python's default transaction handling, which sqlite-utils
+    requires.
+    """
+    db = sqlite_utils.Database(connection)
+    pending = [migration.name for migration in MIGRATIONS.pending(db)]
+    MIGRATIONS.apply(db)
+    return pending
