@@ -175,6 +175,12 @@ def _lang_option(function: F) -> F:
 @click.option("--today", help="按这一天判断报送月份，写作 2024-10-15；默认今天。Date used as today.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text：中文摘要；json：机器可读的报告。")
+@click.option("--annotate", "annotated_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="另存一份标注工作簿（.xlsx）：错误标红、警告标黄并加批注，另附问题清单。"
+                   "Write the annotated workbook to this .xlsx file.")
+@click.option("--errors-only", "errors_only_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="另存只含错误行的工作簿（.xlsx，模板列顺序，末列为原行号），改正后可单独重新校验。"
+                   "Write the rows with errors to this .xlsx file.")
 @_lang_option
 def validate(
     file: Path,
@@ -185,6 +191,8 @@ def validate(
     sheet: str | None,
     today: str | None,
     output_format: str,
+    annotated_path: Path | None,
+    errors_only_path: Path | None,
     lang: str,
 ) -> None:
     """校验实习数据工作簿或 CSV 文件，一次列出全部错误（行、列和修改方法）。
@@ -205,6 +213,16 @@ def validate(
         click.echo(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))
     else:
         click.echo(format_summary(report, source=file.name, lang=lang))
+    if annotated_path is not None:
+        from sxpt_core.io.annotate import write_annotated
+
+        written = write_annotated(file, report, annotated_path, sheet=sheet, lang=lang)
+        click.echo(written.describe(lang), err=True)
+    if errors_only_path is not None:
+        from sxpt_core.io.annotate import write_errors_only
+
+        written = write_errors_only(file, validation, errors_only_path, sheet=sheet, lang=lang)
+        click.echo(written.describe(lang), err=True)
     sys.exit(EXIT_DATA_ERRORS if report.has_errors else EXIT_OK)
 
 
