@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from sxpt_core.cli import main
 from sxpt_core.codes.divisions import load_divisions
 from sxpt_core.context import Context
+from sxpt_core.errors import OutputError
 from sxpt_core.io.annotate import ISSUE_HEADERS, issue_entries, write_annotated
-from sxpt_core.io.xlsx_writer import OutputError
 from sxpt_core.models import Report
 from sxpt_core.validate import validate_file
 from tests.workbooks import RECORD_HEADERS, Formula, sample_record, write_csv, write_xlsx

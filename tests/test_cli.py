@@ -122,29 +122,64 @@ def test_roster_option_checks_identity(runner: CliRunner, tmp_path: Path) -> Non
     assert [issue["code"] for issue in json.loads(out)["issues"]] == ["SXPT-E-ROSTER-NAME-MISMATCH"]
 
 
-def test_settings_file_used(runner: CliRunner, tmp_path: Path) -> None:
+def test_settings_file_used(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """sxpt.toml in the working folder supplies the school and the roster."""
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        Path("sxpt.toml").write_text(
-            '[school]\nname = "东海理工大学"\nunit_code = "12330000MB12345676"\n[files]\nroster = "r.csv"\n',
-            encoding="utf-8")
-        write_csv(Path("r.csv"), [["学号", "姓名"], ["2201010001", "林晓雨"]])
-        write_csv(Path("d.csv"), [HEADER, row_with(实习单位名称="本校")])
-        code, out, _ = run(runner, "validate", "d.csv", "--today", "2025-10-15", "--format", "json")
+    monkeypatch.chdir(tmp_path)
+    Path("sxpt.toml").write_text(
+        '[school]\nname = "东海理工大学"\nunit_code = "12330000MB12345676"\n[files]\nroster = "r.csv"\n',
+        encoding="utf-8")
+    write_csv(Path("r.csv"), [["学号", "姓名"], ["2201010001", "林晓雨"]])
+    write_csv(Path("d.csv"), [HEADER, row_with(实习单位名称="本校")])
+    code, out, _ = run(runner, "validate", "d.csv", "--today", "2025-10-15", "--format", "json")
     issues = json.loads(out)["issues"]
     assert code == 1
     assert [issue["code"] for issue in issues] == ["SXPT-E-UNIT-ON-CAMPUS-WORD"]
     assert "12330000MB12345676" in issues[0]["hint"]
 
 
-def test_invalid_settings_file(runner: CliRunner, tmp_path: Path) -> None:
-    """A broken sxpt.toml is one clear sentence, exit 1."""
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        Path("sxpt.toml").write_text("[school\n", encoding="utf-8")
-        write_csv(Path("d.csv"), [HEADER, CLEAN])
-        code, _, err = run(runner, "validate", "d.csv")
-    assert code == 1
+def test_invalid_settings_file(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken sxpt.toml is one clear sentence, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    Path("sxpt.toml").write_text("[school\n", encoding="utf-8")
+    write_csv(Path("d.csv"), [HEADER, CLEAN])
+    code, _, err = run(runner, "validate", "d.csv")
+    assert code == 2
     assert "sxpt.toml" in err
+
+
+def test_json_error_on_stdout(runner: CliRunner, tmp_path: Path) -> None:
+    """With --format json an unreadable file also gives a JSON error document on stdout."""
+    path = tmp_path / "junk.xlsx"
+    path.write_bytes(b"not a workbook")
+    code, out, err = run(runner, "validate", str(path), "--format", "json")
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "SXPT-INPUT"
+    assert err.strip()
+
+
+def test_error_language_follows_option(runner: CliRunner, tmp_path: Path) -> None:
+    """--lang en gives the input error in English."""
+    code, _, err = run(runner, "validate", str(tmp_path / "none.xlsx"), "--lang", "en")
+    assert code == 2
+    assert "not" in err.lower()
+    assert not any("\u4e00" <= character <= "\u9fff" for character in err.replace("none.xlsx", ""))
+
+
+def test_folder_as_file(runner: CliRunner, tmp_path: Path) -> None:
+    """A folder given as FILE gets a Chinese message, not click's English one."""
+    folder = tmp_path / "folder.xlsx"
+    folder.mkdir()
+    code, _, err = run(runner, "validate", str(folder))
+    assert code == 2
+    assert "Invalid value" not in err
+
+
+def test_skipped_checks_noted(runner: CliRunner, tmp_path: Path) -> None:
+    """Without a roster and a plan the summary says those checks did not run."""
+    path = write_csv(tmp_path / "ok.csv", [HEADER, CLEAN])
+    _, out, _ = run(runner, "validate", str(path), "--today", "2025-10-15")
+    assert "未提供学籍名单" in out
+    assert "未提供实习培养方案" in out
 
 
 def test_sheet_option_picks_sheet(runner: CliRunner, tmp_path: Path) -> None:

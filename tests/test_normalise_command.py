@@ -149,10 +149,10 @@ def test_clean_file_no_changes(tmp_path: Path) -> None:
 
 
 def test_output_over_input_rejected(tmp_path: Path) -> None:
-    """Writing the output over the input fails with exit 1 and one sentence."""
+    """Writing the output over the input fails with exit 2 and one sentence."""
     source = build_source(tmp_path / "records.xlsx")
     result = run("normalise", str(source), "-o", str(source))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "就是输入文件" in result.stderr
 
 

@@ -20,7 +20,7 @@ import click
 
 from sxpt_core.codes.divisions import load_divisions
 from sxpt_core.context import Context, PlanIndex, RosterIndex, SchoolSettings
-from sxpt_core.errors import ConfigError, InputError, SxptError
+from sxpt_core.errors import SxptError
 from sxpt_core.io.config import Config, load_config
 from sxpt_core.summary import format_summary
 from sxpt_core.validate import Validation, validate_file
@@ -128,22 +128,41 @@ class SxptGroup(click.Group):
     """A click group that turns sxpt's exceptions into one sentence and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        lang = _lang_from_argv()
         try:
             return super().invoke(ctx)
-        except InputError as error:
+        except SxptError as error:
+            lang = _current_lang(ctx)
+            if ctx.meta.get(JSON_ERRORS):
+                click.echo(json.dumps({"error": {"code": error.code, "message": error.text(lang)}},
+                                      ensure_ascii=False))
             click.echo(error.text(lang), err=True)
+            # Unreadable input and invalid settings stop the check before any data is
+            # judged, so they share exit code 2; 1 means the data has errors.
             ctx.exit(EXIT_UNREADABLE)
-        except (ConfigError, SxptError) as error:
-            click.echo(error.text(lang), err=True)
-            ctx.exit(EXIT_DATA_ERRORS)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as error:  # the last guard: never show a traceback to a user
             if os.environ.get("SXPT_DEBUG"):
                 raise
+            lang = _current_lang(ctx)
             click.echo(_say("internal", lang, error=f"{type(error).__name__}: {error}"), err=True)
             ctx.exit(EXIT_UNREADABLE)
+
+
+# Keys of click's ctx.meta, which is shared by a command and its group.
+LANG = "sxpt.lang"
+JSON_ERRORS = "sxpt.json_errors"
+
+
+def _current_lang(ctx: click.Context) -> str:
+    """Return the --lang of the running command, or the language from argv and SXPT_LANG."""
+    lang = ctx.meta.get(LANG)
+    return lang if isinstance(lang, str) else _lang_from_argv()
+
+
+def _remember_lang(ctx: click.Context, _: click.Parameter, value: str) -> str:
+    ctx.meta[LANG] = value
+    return value
 
 
 @click.group(cls=SxptGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,11 +178,12 @@ def _lang_option(function: F) -> F:
     return click.option(
         "--lang", type=click.Choice(["zh", "en"]), default=lambda: os.environ.get("SXPT_LANG", "zh"),
         show_default="zh", help="输出语言 / language of the output: zh or en.",
+        callback=_remember_lang, is_eager=True,
     )(function)
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(["records", "plan", "roster"]), default="records",
               show_default=True, help="文件类型：实习数据 records、实习培养方案 plan、学籍名单 roster。")
 @click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
@@ -203,6 +223,7 @@ def validate(
 
         sxpt validate 实习数据.xlsx --roster 学籍名单.xlsx --plan 实习培养方案.xlsx
     """
+    click.get_current_context().meta[JSON_ERRORS] = output_format == "json"
     day = _parse_today(today, lang)
     config = load_config()
     context = build_context(config=config, today=day, school=school, roster=roster, plan=plan, lang=lang)
@@ -212,7 +233,10 @@ def validate(
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))
     else:
-        click.echo(format_summary(report, source=file.name, lang=lang))
+        records = kind == "records"
+        click.echo(format_summary(report, source=file.name, lang=lang,
+                                  roster_checked=not records or context.roster is not None,
+                                  plan_checked=not records or context.plan is not None))
     if annotated_path is not None:
         from sxpt_core.io.annotate import write_annotated
 
@@ -271,4 +295,8 @@ def period(start: str, end: str, today: str | None, output_format: str, lang: st
 from sxpt_core import commands  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # Run as a script, this module is __main__, a copy distinct from sxpt_core.cli on
+    # which the commands registered; run that one.
+    from sxpt_core.cli import main as registered_main
+
+    registered_main()

@@ -10,6 +10,7 @@ at all and for programming mistakes. Every sxpt exception derives from ``SxptErr
     │   ├── FileTooLargeError            over a size, row or decompression limit
     │   ├── HeaderNotFoundError          no sheet has the template's header row
     │   └── AmbiguousSheetError          two sheets both look like data
+    ├── OutputError                      an output file cannot be written where asked
     └── ConfigError (ValueError)         invalid settings, options or template
 
 Each class has a stable ``code`` (``SXPT-…``) used by the CLI, the server and the SDK.
@@ -23,6 +24,7 @@ __all__ = [
     "FileTooLargeError",
     "HeaderNotFoundError",
     "InputError",
+    "OutputError",
     "SxptError",
     "UnsupportedFormatError",
 ]
@@ -71,6 +73,12 @@ class AmbiguousSheetError(InputError):
     """More than one sheet looks like a data sheet, and sxpt does not guess."""
 
     code = "SXPT-INPUT-AMBIGUOUS-SHEET"
+
+
+class OutputError(SxptError):
+    """An output workbook cannot be written where the caller asked."""
+
+    code = "SXPT-OUTPUT"
 
 
 class ConfigError(SxptError, ValueError):

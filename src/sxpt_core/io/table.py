@@ -329,6 +329,10 @@ class SheetPlace:
     first_column: int
 
 
+# Columns that sxpt's own errors-only workbook adds after the template's columns.
+BOOKKEEPING_HEADERS = frozenset({"原行号"})
+
+
 def map_columns(
     header: Sequence[CellValue], place: SheetPlace, template: Template
 ) -> tuple[tuple[SourceColumn, ...], list[Issue]]:
@@ -347,7 +351,9 @@ def map_columns(
         text = _header_text(value)
         column = template.column_for(text) if text else None
 
-        if text and column is None:
+        if text in BOOKKEEPING_HEADERS:
+            pass  # written by sxpt itself next to the data; read as nothing, silently
+        elif text and column is None:
             finding = UNKNOWN_COLUMN(column=letter, header=text)
             issues.append(_place(finding, place, letter, text, text))
         elif column is not None and column.header in first_letter:

@@ -26,7 +26,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from sxpt_core.catalogue import Severity
-from sxpt_core.errors import SxptError
+from sxpt_core.errors import OutputError
 from sxpt_core.io.table import CellError, Table
 from sxpt_core.io.template_writer import (
     DATE_FORMAT,
@@ -94,12 +94,6 @@ TEXT = {
         "Wrote the normalised workbook {path}: {rows} rows.",
     ),
 }
-
-
-class OutputError(SxptError):
-    """An output workbook cannot be written where the caller asked."""
-
-    code = "SXPT-OUTPUT"
 
 
 @attrs.frozen
