@@ -7,11 +7,13 @@ every issue of every row is reported, each at the cell the user sees in Excel.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import itertools
 import operator
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import attrs
@@ -149,6 +151,25 @@ _NUMERIC_TYPES = frozenset({bool, int, float})
 _VALUE = operator.itemgetter(0)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector, and restore its state afterwards.
+
+    Validation allocates millions of small objects and frees none of them until it
+    returns, so the collector's passes over the growing heap find nothing; they took
+    about a third of the time of a 100,000-row file. The pause is process-wide, so
+    other threads allocate without cyclic collection meanwhile; reference counting
+    still frees their objects.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def validate_table(table: Any, context: Context, *, template: Template | None = None) -> Validation:
     """Validate a :class:`~sxpt_core.io.table.Table` read from a workbook or CSV file.
 
@@ -156,6 +177,11 @@ def validate_table(table: Any, context: Context, *, template: Template | None = 
     (units, courses, dates, 是/否) and each is normalised only once; the row and batch
     rules then run row by row.
     """
+    with _collector_paused():
+        return _validate_table(table, context, template)
+
+
+def _validate_table(table: Any, context: Context, template: Template | None) -> Validation:
     template = template or get_template("records", context.school.template_version)
     kind = template.kind
     sheet = table.sheet
