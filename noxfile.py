@@ -44,5 +44,5 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Time sxpt validate and the annotated workbook against their baselines."""
-    session.install("-e", ".", "frictionless>=5.18")
+    session.install("-e", ".", "frictionless[excel]>=5.18")
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -55,13 +55,15 @@ print(__import__("time").perf_counter() - start)
 """
 
 
-def timed(command: list[str], *, accept: tuple[int, ...] = (0,)) -> float:
+def timed(command: list[str], *, accept: tuple[int, ...] = (0,), cwd: Path | None = None) -> float:
     """Run ``command`` and return its wall time in seconds."""
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     elapsed = time.perf_counter() - start
     if result.returncode not in accept:
         raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    if "resource-error" in result.stdout or "scheme-error" in result.stdout:
+        raise SystemExit(f"{' '.join(command)} could not read its input:\n{result.stdout[-2000:]}")
     return elapsed
 
 
@@ -119,10 +121,12 @@ def main() -> None:
             figures["sxpt_annotate_write"] = with_annotation - figures["sxpt_validate_json"]
         frictionless = shutil.which("frictionless")
         if frictionless:
-            schema = scratch / "schema.json"
-            subprocess.run([*sxpt, "schema", "records", "--format", "table-schema", "-o", str(schema)], check=True)
+            # frictionless reads only paths below its working folder, so it runs in OUT.
+            schema = OUT / "table-schema.json"
+            subprocess.run([*sxpt, "schema", "records", "--format", "table-schema", "-o", str(schema)],
+                           check=True, capture_output=True)
             figures["frictionless_validate"] = median_of(options.repeat, lambda: timed(
-                [frictionless, "validate", str(workbook), "--schema", str(schema)], accept=(0, 1)))
+                [frictionless, "validate", workbook.name, "--schema", schema.name, "--limit-errors", "1000000"], accept=(0, 1), cwd=OUT))
 
     ratios = {"validate / calamine read": figures["sxpt_validate_json"] / figures["calamine_read"]}
     if "sxpt_annotate_write" in figures:
