@@ -359,3 +359,24 @@ class TestTreeProperties:
                 may_upload = can_upload_records(actor, school=department.school, department=department.department)
                 assert may_upload is (actor in (department, school)), (actor, department)
                 assert can_review(actor, school=department.school) is (actor == school), (actor, department)
+
+
+def test_api_key_never_manages() -> None:
+    """An API key of any scope gets record actions only."""
+    from sxpt_core.access import API_KEY_ACTIONS, Unit, api_key_allowed_actions
+
+    for scope in (Unit.for_school("330000", "4133010001"), Unit.for_department("330000", "4133010001", "机械工程学院")):
+        actions = api_key_allowed_actions(scope)
+        assert set(actions) <= API_KEY_ACTIONS
+        assert "records:upload" in actions
+
+
+def test_api_key_revoked_unusable() -> None:
+    """A revoked key is unusable before its expiry."""
+    import datetime
+
+    from sxpt_core.access import api_key_usable
+
+    day = datetime.datetime(2026, 1, 1)
+    assert api_key_usable(expires_at=day, revoked_at=day - datetime.timedelta(days=2),
+                          now=day - datetime.timedelta(days=1)) is False

@@ -23,6 +23,7 @@ and department and passes them in.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import re
 
@@ -32,11 +33,14 @@ from sxpt_core.errors import SxptError
 
 __all__ = [
     "ACTIONS",
+    "API_KEY_ACTIONS",
     "MINISTRY_CODE",
     "InvalidUnitError",
     "Level",
     "Unit",
     "allowed_actions",
+    "api_key_allowed_actions",
+    "api_key_usable",
     "can_create_unit",
     "can_manage_account",
     "can_manage_api_keys",
@@ -397,3 +401,32 @@ def allowed_actions(actor: Unit) -> list[str]:
         actions.append("keys:manage")
     actions.append("audit:read")
     return actions
+
+
+# An API key serves an academic-affairs system's scripted uploads, so it may read and
+# upload records within its scope and never manage accounts, keys or organisations.
+API_KEY_ACTIONS = frozenset({"records:read", "records:upload"})
+
+
+def api_key_allowed_actions(scope: Unit) -> list[str]:
+    """List the actions an API key scoped to ``scope`` may take: the record actions of that unit.
+
+    >>> api_key_allowed_actions(Unit.for_school("330000", "4133010001"))
+    ['records:read', 'records:upload']
+    >>> "keys:manage" in api_key_allowed_actions(Unit.for_school("330000", "4133010001"))
+    False
+    """
+    return [action for action in allowed_actions(scope) if action in API_KEY_ACTIONS]
+
+
+def api_key_usable(*, expires_at: datetime.datetime, revoked_at: datetime.datetime | None,
+                   now: datetime.datetime) -> bool:
+    """Return True when a key is neither revoked nor expired at ``now``.
+
+    >>> day = datetime.datetime(2026, 1, 1)
+    >>> api_key_usable(expires_at=day, revoked_at=None, now=day - datetime.timedelta(seconds=1))
+    True
+    >>> api_key_usable(expires_at=day, revoked_at=None, now=day)
+    False
+    """
+    return revoked_at is None and now < expires_at

@@ -40,11 +40,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SESSION_ID_BYTES = 32
 
-# NOTE: sxpt_core.access has no rule for what an API key may do, so the server limits
-# keys to the record actions here. Keys never manage accounts, keys or organisations.
-API_KEY_ACTIONS = frozenset({"records:read", "records:upload"})
-
-
 @attrs.frozen
 class Identity:
     """The account (through a session) or the API key behind a request, and its unit."""
@@ -64,10 +59,9 @@ class Identity:
 
     def allowed_actions(self) -> list[str]:
         """List the actions that ``sxpt_core.access`` allows this identity's unit, narrowed for API keys."""
-        actions = access.allowed_actions(self.unit)
         if self.api_key is not None:
-            return [action for action in actions if action in API_KEY_ACTIONS]
-        return actions
+            return access.api_key_allowed_actions(self.unit)
+        return access.allowed_actions(self.unit)
 
 
 def session_digest(session_id: str) -> str:
@@ -147,7 +141,7 @@ def _identity_from_key(store: Store, token: str) -> Identity:
             f"API 密钥 {key.prefix} 已于 {key.revoked_at:%Y-%m-%d} 吊销，请向校级用户申请新的密钥。",
             f"API key {key.prefix} was revoked on {key.revoked_at:%Y-%m-%d}; ask a school-level user for a new key.",
         )
-    if moment >= key.expires_at:
+    if not access.api_key_usable(expires_at=key.expires_at, revoked_at=None, now=moment):
         audit.record(store, "api_key_rejected", actor=audit.ANONYMOUS, target=key.prefix, unit=key.unit, reason="expired")
         raise Problem(
             "SXPT-API-KEY-EXPIRED",
