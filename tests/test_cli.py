@@ -39,7 +39,7 @@ def run(runner: CliRunner, *args: str) -> tuple[int, str, str]:
 
 
 def test_clean_file_exits_zero(runner: CliRunner, tmp_path: Path) -> None:
-    """A file without errors exits 0 and says it can be uploaded."""
+    """A file without errors exits 0 and states that it can be uploaded."""
     path = write_csv(tmp_path / "ok.csv", [HEADER, CLEAN])
     code, out, _ = run(runner, "validate", str(path), "--today", "2025-10-15")
     assert code == 0
@@ -175,7 +175,7 @@ def test_folder_as_file(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_skipped_checks_noted(runner: CliRunner, tmp_path: Path) -> None:
-    """Without a roster and a plan the summary says those checks did not run."""
+    """Without a roster and a plan the summary notes that those checks did not run."""
     path = write_csv(tmp_path / "ok.csv", [HEADER, CLEAN])
     _, out, _ = run(runner, "validate", str(path), "--today", "2025-10-15")
     assert "未提供学籍名单" in out

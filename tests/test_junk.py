@@ -60,7 +60,7 @@ def test_code_normalisers_take_junk(value: object) -> None:
 
 @pytest.mark.parametrize("value", JUNK)
 def test_uscc_is_valid_takes_junk(value: object) -> None:
-    """uscc.is_valid answers False for junk instead of raising."""
+    """uscc.is_valid returns False for junk instead of raising."""
     assert uscc.is_valid(value) is False
 
 

@@ -111,7 +111,7 @@ class TestRecord:
         assert "12330000MB12345676" in found[0][1].params["school_hint"]
 
     def test_on_campus_without_settings(self) -> None:
-        """Without school settings, the hint says where to set them."""
+        """Without school settings, the hint names where to set them."""
         found = check_on_campus_unit(record(unit_name="本校"), SchoolSettings())
         assert "sxpt.toml" in found[0][1].params["school_hint"]
 
@@ -328,7 +328,7 @@ class TestCalendar:
         assert codes(found) == expected
 
     def test_late_counts_months(self) -> None:
-        """A late report says how many months late it is."""
+        """A late report gives how many months late it is."""
         found = check_calendar(record(start_date=d(2025, 3, 1), end_date=d(2025, 5, 31)), TODAY)
         assert found[0][1].params["months"] == "4"
         assert found[0][1].params["month"] == "2025-06"

@@ -20,7 +20,7 @@ __all__ = ["PeriodStatus", "ReportingPeriod", "classify_period", "reporting_mont
 
 
 class PeriodStatus(str, enum.Enum):
-    """Where an internship stands in the reporting calendar on a given day."""
+    """The position of an internship in the reporting calendar on a given day."""
 
     NOT_ENDED = "not_ended"  # ends after today: cannot be reported yet
     EARLY = "early"  # ended this month: belongs to next month's report

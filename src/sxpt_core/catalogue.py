@@ -30,7 +30,7 @@ __all__ = [
 
 
 class Severity(str, enum.Enum):
-    """How bad an issue is: an error blocks the upload, a warning does not."""
+    """The weight of an issue: an error blocks the upload, a warning does not."""
 
     ERROR = "error"
     WARNING = "warning"

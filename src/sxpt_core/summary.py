@@ -94,7 +94,7 @@ def format_summary(
 
     Every error is listed. Warnings are listed up to ``max_warnings`` per rule and
     normalisations up to ``max_changes``, because they are often the same remark
-    repeated in every row; the JSON report lists them all. ``roster_checked`` and
+    repeated in every row. The JSON report lists them all. ``roster_checked`` and
     ``plan_checked`` False add a note that those checks did not run.
     """
     lines = [

@@ -156,8 +156,8 @@ def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector, and restore its state afterwards.
 
     Validation allocates millions of small objects and frees none of them until it
-    returns, so the collector's passes over the growing heap find nothing; they took
-    about a third of the time of a 100,000-row file. The pause is process-wide, so
+    returns, so the collector's passes over the growing heap find nothing. They took
+    about a third of the validation time of a 100,000-row file. The pause is process-wide, so
     other threads allocate without cyclic collection meanwhile; reference counting
     still frees their objects.
     """
@@ -174,7 +174,7 @@ def validate_table(table: Any, context: Context, *, template: Template | None = 
     """Validate a :class:`~sxpt_core.io.table.Table` read from a workbook or CSV file.
 
     Cells are normalised column by column, because a column has few distinct values
-    (units, courses, dates, 是/否) and each is normalised only once; the row and batch
+    (units, courses, dates, 是/否) and each is normalised only once. The row and batch
     rules then run row by row.
     """
     with _collector_paused():

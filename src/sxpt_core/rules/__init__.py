@@ -2,7 +2,7 @@
 
 Cell-level rules live with the normalisers (:mod:`sxpt_core.normalise`). The rules here
 read a row's normalised values, keyed by the model's attribute names, with None for a
-blank or rejected cell; a rule skips itself when a value it needs is None, because that
+blank or rejected cell. A rule skips itself when a value it needs is None, because that
 cell already has its own issue. Each row rule returns a list of :data:`Placed` findings:
 the attribute whose cell shows the finding (None for the row as a whole) and the finding.
 """

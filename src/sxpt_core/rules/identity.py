@@ -1,7 +1,7 @@
 """Identity check against the student roster (学籍名单).
 
 The national system matches 院校名称 + 学号 + 姓名 against the registry: number and name
-must both agree. sxpt tells apart a number that is not found, a number whose name
+must both agree. sxpt distinguishes a number that is not found, a number whose name
 differs, a name and a number that belong to two different students (often two swapped
 rows), and a student outside the scope of reporting: 专科 students need not be
 reported, a 专升本 student's internships before the undergraduate enrolment are not

@@ -1,11 +1,10 @@
 """Plan check: a record's course against the training plan (实习培养方案).
 
 Only internships of courses in the major's training plan, with a course name and
-credits, are reported. The record's 学年 comes from the plan's course: when the 学年
-cell names a year in which the plan does not have the course, but the plan has it in
+credits, are reported. The record's 学年 comes from the plan's course. Suppose the 学年
+cell names a year in which the plan does not have the course. When the plan has it in
 the year that contains the internship's start (or end) date, the cell is only flagged
-(warning).
-When the plan has the course in neither, the record is an error.
+(warning). When the plan has the course in neither, the record is an error.
 
 Credits and internship type are properties of the course and must match the plan.
 The organisation form and the mode may differ for a single student with the school's

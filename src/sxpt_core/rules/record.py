@@ -24,7 +24,7 @@ FOREIGN = "990000"
 HONG_KONG_MACAO_TAIWAN = frozenset({"810000", "820000", "710000"})
 NO_MAINLAND_CODE = frozenset({FOREIGN, *HONG_KONG_MACAO_TAIWAN})
 
-# Unit names that say "our school" instead of naming it.
+# Unit names meaning "our school" that do not name it.
 ON_CAMPUS_WORDS = frozenset(
     {"本校", "校内", "我校", "学校", "本学校", "本院", "我院", "学院", "校内实习", "校内实习基地",
      "校内实训基地", "本校实验室", "校内实验室", "学校内", "在校", "校本部"}

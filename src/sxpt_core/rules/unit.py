@@ -1,6 +1,6 @@
 """Rules on 实习单位统一社会信用代码: the host organisation's credit code.
 
-The cell holds an 18-character USCC, or the literal ``无`` for internships abroad and in
+The cell contains an 18-character USCC, or the literal ``无`` for internships abroad and in
 Hong Kong, Macao and Taiwan (the city-code rules in :mod:`sxpt_core.rules.record` check
 that pairing). Lower case, spaces, hyphens and full-width characters are normalised
 with a warning. A character that only looks like a valid one (the letter O for the
@@ -18,7 +18,7 @@ __all__ = ["normalise_unit_code"]
 FIELD = "实习单位统一社会信用代码"
 NONE = "无"
 
-# What people write instead of 无 when there is no mainland code.
+# Texts that people write instead of 无 when there is no mainland code.
 NONE_LIKE = frozenset(
     {"NA", "N/A", "/", "-", "—", "--", "——", "暂无", "没有", "空", "境外", "国外", "不适用", "无代码", "NONE", "NULL",
      "無", "无。", "无.", "（无）", "(无)"}
@@ -186,7 +186,7 @@ def normalise_unit_code(value: object) -> Outcome:
     """Normalise and check one 统一社会信用代码 cell.
 
     Returns the compact code, or 无, as the outcome's value; a rejected code has the
-    value None and findings that say why.
+    value None and findings that explain why.
 
     >>> normalise_unit_code('91350100M000100Y43').value
     '91350100M000100Y43'
