@@ -103,7 +103,12 @@ def _check_unit(unit: Unit) -> None:
             )
         return
 
-    if unit.province is None or not _PROVINCE_CODE.fullmatch(unit.province):
+    if unit.province is None:
+        raise InvalidUnitError(
+            f"缺少省份代码：{level.value} 级单位须给出 6 位省份代码，如 330000。",
+            message_en=f"The province code is missing: a {level.value} unit needs a 6-digit code such as 330000.",
+        )
+    if not _PROVINCE_CODE.fullmatch(unit.province):
         raise InvalidUnitError(
             f"省份代码 {unit.province!r} 无效：应为以 0000 结尾的 6 位行政区划代码，如 330000。",
             message_en=f"Invalid province code {unit.province!r}: expected 6 digits ending in 0000, such as 330000.",
@@ -116,7 +121,12 @@ def _check_unit(unit: Unit) -> None:
             )
         return
 
-    if unit.school is None or not _SCHOOL_CODE.fullmatch(unit.school):
+    if unit.school is None:
+        raise InvalidUnitError(
+            f"缺少学校代码：{level.value} 级单位须给出 10 位学校标识码，如 4133010001。",
+            message_en=f"The school code is missing: a {level.value} unit needs the 10-digit code such as 4133010001.",
+        )
+    if not _SCHOOL_CODE.fullmatch(unit.school):
         raise InvalidUnitError(
             f"学校代码 {unit.school!r} 无效：应为 10 位数字的学校标识码，如 4133010001。",
             message_en=f"Invalid school code {unit.school!r}: expected the 10-digit school code, such as 4133010001.",
@@ -127,7 +137,9 @@ def _check_unit(unit: Unit) -> None:
         return
 
     name = unit.department
-    if name is None or not name.strip() or name != name.strip():
+    if name is None:
+        raise InvalidUnitError("缺少院系名称。", message_en="The department name is missing.")
+    if not name.strip() or name != name.strip():
         raise InvalidUnitError(
             f"院系名称 {name!r} 无效：不能为空，首尾不能有空格。",
             message_en=f"Invalid department name {name!r}: it must not be blank or start or end with spaces.",
@@ -271,6 +283,27 @@ def can_manage_account(actor: Unit, target: Unit) -> bool:
     if target.parent == actor:
         return True
     return actor.level is Level.SCHOOL and target == actor
+
+
+def can_manage_level(actor: Unit, level: Level | str) -> bool:
+    """Decide whether ``actor`` may manage accounts of some unit at ``level``.
+
+    This is the level part of can_manage_account, for checking a request before its unit
+    codes are complete: the level directly below the actor's, and a school's own level.
+
+    >>> can_manage_level(Unit.ministry(), "province")
+    True
+    >>> can_manage_level(Unit.ministry(), "school")
+    False
+    >>> can_manage_level(Unit.for_school("330000", "4133010001"), "school")
+    True
+    """
+    wanted = _to_level(level)
+    if actor.level is Level.SCHOOL and wanted is Level.SCHOOL:
+        return True
+    levels = list(Level)
+    below = levels.index(actor.level) + 1
+    return below < len(levels) and levels[below] is wanted
 
 
 def can_create_unit(actor: Unit, unit: Unit) -> bool:

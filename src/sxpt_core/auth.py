@@ -61,6 +61,7 @@ __all__ = [
     "api_key_prefix",
     "check_code",
     "code_digest",
+    "code_format_problem",
     "code_message",
     "hash_password",
     "issue_code",
@@ -192,6 +193,23 @@ def _clean_entered_code(code: str) -> str:
     return "".join(unicodedata.normalize("NFKC", code).split())
 
 
+def code_format_problem(code: str) -> Message | None:
+    """Return the (Chinese, English) message when ``code`` cannot be a code, or None.
+
+    A code is CODE_DIGITS digits after folding full-width digits and dropping spaces.
+    Callers reject other input before check_code, so a typing slip costs no try.
+
+    >>> code_format_problem("12 34 56") is None
+    True
+    >>> code_format_problem("12ab56")[0]
+    '验证码应为 6 位数字。'
+    """
+    cleaned = _clean_entered_code(code)
+    if len(cleaned) == CODE_DIGITS and cleaned.isascii() and cleaned.isdigit():
+        return None
+    return (f"验证码应为 {CODE_DIGITS} 位数字。", f"The code must be {CODE_DIGITS} digits.")
+
+
 def check_code(
     stored: StoredCode, code: str, *, key: bytes, now: datetime.datetime
 ) -> tuple[CodeResult, StoredCode]:
@@ -250,7 +268,8 @@ def code_message(result: CodeResult, stored: StoredCode) -> Message | None:
     if result is CodeResult.WRONG:
         left = tries_left(stored)
         if left:
-            return (f"验证码错误，还可以再试 {left} 次。", f"Wrong code. {left} more tries allowed.")
+            tries = "try" if left == 1 else "tries"
+            return (f"验证码错误，还可以再试 {left} 次。", f"Wrong code. {left} more {tries} allowed.")
         return (
             f"验证码错误，已达到 {CODE_MAX_TRIES} 次上限，请重新获取验证码。",
             f"Wrong code, and that was the last of {CODE_MAX_TRIES} tries. Request a new code.",

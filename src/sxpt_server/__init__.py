@@ -26,7 +26,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     unless ``test_config`` or the settings give one.
     """
     folder = instance_path(test_config)
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        # The folder contains the database, the secret key and the SMS outbox.
+        folder.mkdir(mode=0o700, parents=True)
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
 
     # Settings: defaults, then instance/config.py, then SXPT_* variables, then tests.

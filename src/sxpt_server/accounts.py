@@ -26,6 +26,7 @@ __all__ = [
     "check_contact_name",
     "check_password",
     "check_phone",
+    "check_phone_free",
     "create_account",
     "delete_account",
     "send_activation",
@@ -37,13 +38,33 @@ CONTACT_NAME_MAX_LENGTH = 50
 
 def check_phone(value: Any, *, field: str = "phone") -> str:
     """Return the phone number normalised to 11 digits, or raise a 422 problem."""
-    if not isinstance(value, str):
+    if value is None:
         raise invalid([field_error(field, "请填写手机号。", "The mobile number is missing.")])
+    if not isinstance(value, str):
+        raise invalid([field_error(
+            field, f"手机号（{field}）须为字符串，如 \"13800138000\"。", f"The member {field!r} must be a string.")])
     phone = auth.normalise_phone(value)
     problems = auth.phone_problems(phone)
     if problems:
         raise invalid([field_error(field, zh, en) for zh, en in problems])
     return phone
+
+
+def check_phone_free(store: Store, phone: str, *, account_id: int | None = None) -> None:
+    """Raise 409 when ``phone`` (normalised) is bound to an account other than ``account_id``.
+
+    Each phone belongs to one account, so an SMS code always proves one account.
+    NOTE: two concurrent requests can both pass this check, because the database has no
+    unique index on the phone column.
+    """
+    for other in store.list_accounts():
+        if other.phone == phone and other.id != account_id:
+            raise Problem(
+                "SXPT-CONFLICT",
+                f"手机号 {mask_phone(phone)} 已绑定其他账号，一个手机号只能绑定一个账号。请换一个手机号，"
+                "或先更换或删除那个账号的手机号。",
+                f"The number {mask_phone(phone)} is bound to another account; one phone belongs to one account. "
+                "Use another number, or first change or delete the other account.")
 
 
 def check_contact_name(value: Any) -> str | None:
@@ -59,8 +80,10 @@ def check_contact_name(value: Any) -> str | None:
 
 def check_password(password: Any, account: Account, *, field: str = "password") -> str:
     """Return the password if the policy of ``sxpt_core.auth`` accepts it, or raise a 422 problem."""
-    if not isinstance(password, str):
+    if password is None:
         raise invalid([field_error(field, "请填写密码。", "The password is missing.")])
+    if not isinstance(password, str):
+        raise invalid([field_error(field, f"密码（{field}）须为字符串。", f"The member {field!r} must be a string.")])
     problems = auth.password_problems(password, account=account.name, phone=account.phone)
     if problems:
         errors = [field_error(field, zh, en) for zh, en in problems]
@@ -81,6 +104,7 @@ def create_account(
             "The unit is not registered; register the province, school or department first.")
 
     code = access.unit_code(unit)
+    check_phone_free(store, phone)
     with store.transaction():
         sequence = store.next_account_sequence(code)
         try:
@@ -102,7 +126,8 @@ def send_activation(store: Store, account: Account) -> dict[str, Any]:
     try:
         send_code(store, account, "activation")
     except Problem as problem:
-        return {"sent": False, "code": problem.code, "detail": problem.detail, "detail_en": problem.detail_en}
+        return {"sent": False, "code": problem.code, "detail": problem.detail, "detail_en": problem.detail_en,
+                **problem.extra}
     return {"sent": True, "phone": mask_phone(account.phone), "valid_hours": auth.ACTIVATION_LIFETIME // datetime.timedelta(hours=1)}
 
 
@@ -111,6 +136,7 @@ def change_phone(store: Store, account: Account, phone: str, *, by_superior: boo
 
     Returns the number of sessions ended.
     """
+    check_phone_free(store, phone, account_id=account.id)
     with store.transaction():
         store.update_phone(account.id, phone)
         store.delete_codes(account.id)

@@ -67,6 +67,12 @@ def _bootstrap_unit(
     """Build the unit of the first account and register its organisations when missing."""
     if level == "ministry":
         return make_unit(level, None, None, None)
+    required = {"province": province, "school": school} if level == "school" else {"province": province}
+    missing_codes = [f"--{option}" for option, value in required.items() if not value]
+    if missing_codes:
+        raise click.UsageError(
+            f"{level} 级账号须给出 {', '.join(missing_codes)}。 / A {level} account needs {', '.join(missing_codes)}."
+        )
     unit = make_unit(level, province, school if level == "school" else None, None)
 
     if not unit_exists(store, access.Unit.for_province(unit.province or "")):

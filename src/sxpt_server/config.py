@@ -59,11 +59,13 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Flask-Limiter: per client address on the login and SMS routes, plus per account name.
+    # The per-address limits are a flood guard, high enough for a whole campus behind one
+    # NAT address. The rate-limit headers are set by sxpt on 429 responses only.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
-    "RATELIMIT_LOGIN": "10 per minute;100 per day",
-    "RATELIMIT_SEND": "5 per minute;50 per day",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "RATELIMIT_LOGIN": "60 per minute;600 per hour",
+    "RATELIMIT_SEND": "30 per minute;300 per hour",
     "RATELIMIT_PER_ACCOUNT": "20 per hour",
     # Maximum and default lifetime of an API key, in days.
     "API_KEY_MAX_DAYS": 730,

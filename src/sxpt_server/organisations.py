@@ -155,6 +155,25 @@ def _check_school(code: str, province: str, name: str, uscc_value: str, city_val
     return uscc, city
 
 
+def _check_school_unique(store: Store, code: str, name: str, uscc: str) -> None:
+    """Raise 409 when another school has the same name or USCC: units of one name are one unit.
+
+    NOTE: two concurrent registrations can both pass this check, because the database
+    enforces uniqueness of the school code only.
+    """
+    for other in store.list_schools():
+        if other.code == code:
+            continue
+        if other.name == name:
+            raise Problem(
+                "SXPT-CONFLICT", f"名称为“{name}”的学校已存在（学校代码 {other.code}），同名单位视为同一单位。",
+                f"A school named {name!r} already exists (school code {other.code}); units of one name are one unit.")
+        if other.uscc == uscc:
+            raise Problem(
+                "SXPT-CONFLICT", f"统一社会信用代码 {uscc} 已属于学校“{other.name}”（学校代码 {other.code}）。",
+                f"The USCC {uscc} already belongs to school {other.name!r} (school code {other.code}).")
+
+
 def register_school(store: Store, *, code: str, province: str, name: str, uscc: str, city: str) -> School:
     """Register a school of a registered province."""
     unit = make_unit("school", province, code, None)
@@ -162,6 +181,7 @@ def register_school(store: Store, *, code: str, province: str, name: str, uscc: 
         raise Problem("SXPT-NOT-FOUND", f"省份 {province} 尚未创建。", f"Province {province} is not registered.")
     name = unicodedata.normalize("NFKC", name).strip()
     uscc_code, city_code = _check_school(code, province, name, uscc, city)
+    _check_school_unique(store, code, name, uscc_code)
 
     school = School(code=code, province=province, name=name, uscc=uscc_code, city=city_code, created_at=now())
     try:

@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 import attrs
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 __all__ = ["PROBLEM_TYPES", "Problem", "ProblemType", "describe", "init_app", "problem_response"]
@@ -156,7 +156,27 @@ def problem_response(
     return response
 
 
+def _record_refused_action(error: Problem) -> None:
+    """Record a refused change (403 on a request that is not a read) in the audit log.
+
+    The entry's unit is the caller's own, so the caller's superiors see the attempt; the
+    path parameters name what the caller tried to change.
+    """
+    identity = g.get("identity")
+    if error.code != "SXPT-FORBIDDEN" or identity is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    from sxpt_server import audit  # imported here: audit imports the store, which the app sets up later
+    from sxpt_server.store import get_store
+
+    target = (request.view_args or {}).get("name") or (request.view_args or {}).get("prefix")
+    audit.record(
+        get_store(), "action_refused", target=target, unit=identity.unit, method=request.method,
+        endpoint=request.endpoint,
+    )
+
+
 def _handle_problem(error: Problem) -> Response:
+    _record_refused_action(error)
     return problem_response(error.code, error.detail, error.detail_en, extra=error.extra, headers=error.headers)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import string
 import threading
 import urllib.error
@@ -84,7 +85,9 @@ class DevelopmentGateway:
         line = json.dumps(attrs.asdict(message), ensure_ascii=False)
         with self._lock:
             self.outbox.parent.mkdir(parents=True, exist_ok=True)
-            with self.outbox.open("a", encoding="utf-8") as file:
+            # The outbox contains live codes: readable by the owner only.
+            descriptor = os.open(self.outbox, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as file:
                 file.write(line + "\n")
         logger.info("development SMS to %s (%s): %s", mask_phone(message.phone), message.purpose, message.text)
 

@@ -18,6 +18,7 @@ from flask import current_app, g
 from sxpt_core import auth
 from sxpt_server import audit
 from sxpt_server.clock import now
+from sxpt_server.organisations import field_error, invalid
 from sxpt_server.problems import Problem
 from sxpt_server.sms import SmsError, SmsMessage, gateway_from_config, mask_phone
 from sxpt_server.store import Account, CodeRow, Store
@@ -126,15 +127,24 @@ def send_code(store: Store, account: Account, purpose: str, *, phone: str | None
     return stored
 
 
-def verify_code(store: Store, account: Account, purpose: str, entered: str, *, failure_event: str) -> CodeRow:
+def verify_code(
+    store: Store, account: Account, purpose: str, entered: str, *, failure_event: str, phone: str | None = None
+) -> CodeRow:
     """Check a code entered for ``purpose`` and return the accepted code.
 
     A wrong, expired, locked, replayed or missing code raises ``Problem`` after an audit
-    entry ``failure_event`` with the reason.
+    entry ``failure_event`` with the reason. With ``phone``, a code that was sent to
+    another number raises a 422 problem without using up the code or a try.
     """
+    format_problem = auth.code_format_problem(entered)
+    if format_problem is not None:
+        raise invalid([field_error("code", *format_problem)])
+
+    mismatch = False
     with store.transaction():
         row = store.get_code(account.id, purpose)
-        if row is not None:
+        mismatch = row is not None and phone is not None and row.phone != phone
+        if row is not None and not mismatch:
             result, updated = auth.check_code(_stored(row), entered, key=code_key(), now=now())
             store.update_code(_row(account.id, updated))
 
@@ -146,6 +156,13 @@ def verify_code(store: Store, account: Account, purpose: str, entered: str, *, f
         else:
             detail = ("请先获取短信验证码。", "Request an SMS code first.")
         raise Problem("SXPT-AUTH-CODE-MISSING", *detail)
+
+    if mismatch:
+        audit.record(store, failure_event, target=account.name, unit=account.unit, reason="phone_mismatch",
+                     phone=mask_phone(phone or ""))
+        raise invalid([field_error(
+            "phone", "手机号与接收验证码的号码不一致，请核对号码，或重新获取验证码。",
+            "The number differs from the one the code was sent to; check it or request a new code.")])
 
     if result is not auth.CodeResult.OK:
         message = auth.code_message(result, updated)

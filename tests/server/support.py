@@ -18,6 +18,7 @@ PROVINCE = "330000"
 SCHOOL = "4133010001"
 SCHOOL_NAME = "东海理工大学"
 SCHOOL_USCC = "91350100M000100Y43"
+OTHER_SCHOOL_USCC = "91350100M000200Y4T"
 CITY = "330100"
 OTHER_SCHOOL = "4133010002"
 DEPARTMENTS = ("机械工程学院", "外国语学院")
@@ -118,9 +119,9 @@ def build_world(app: Flask, clock: Clock, runner: FlaskCliRunner) -> World:
     assert activate(app, names["province"]).status_code == 200
     province = login(app, clock, names["province"])
 
-    for code in (SCHOOL, OTHER_SCHOOL):
+    for code, uscc in ((SCHOOL, SCHOOL_USCC), (OTHER_SCHOOL, OTHER_SCHOOL_USCC)):
         response = province.post("/api/v1/schools", json={
-            "code": code, "name": f"{SCHOOL_NAME}{code[-1]}", "uscc": SCHOOL_USCC, "city": CITY})
+            "code": code, "name": f"{SCHOOL_NAME}{code[-1]}", "uscc": uscc, "city": CITY})
         assert response.status_code == 201, response.get_json()
     names["school"] = create_account(province, level="school", school=SCHOOL)["name"]
     names["other_school"] = create_account(province, level="school", school=OTHER_SCHOOL)["name"]

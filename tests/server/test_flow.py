@@ -11,6 +11,7 @@ from tests.server.support import (
     PASSWORD,
     PROVINCE,
     SCHOOL,
+    SCHOOL_NAME,
     SCHOOL_USCC,
     Clock,
     World,
@@ -239,3 +240,20 @@ def test_organisations_visible_by_scope(world: World) -> None:
     departments = dept.get(f"/api/v1/schools/{SCHOOL}/departments").get_json()["departments"]
     assert schools == [SCHOOL]
     assert [department["name"] for department in departments] == [DEPARTMENTS[0]]
+
+
+def test_duplicate_school_name(world: World) -> None:
+    """A second school with the name of a registered school is a conflict."""
+    response = world.client("province").post("/api/v1/schools", json={
+        "code": "4133010009", "name": f"{SCHOOL_NAME}1", "uscc": "91350100M000300Y4J", "city": CITY})
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "SXPT-CONFLICT"
+    assert "已存在" in response.get_json()["detail"]
+
+
+def test_duplicate_school_uscc(world: World) -> None:
+    """A second school with the USCC of another school is a conflict naming that school."""
+    response = world.client("province").post("/api/v1/schools", json={
+        "code": "4133010009", "name": "另一所学院", "uscc": SCHOOL_USCC, "city": CITY})
+    assert response.status_code == 409
+    assert SCHOOL in response.get_json()["detail"]

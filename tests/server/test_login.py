@@ -226,3 +226,39 @@ def test_entered_code_with_full_width_digits(world: World) -> None:
     client, code = send_and_read_code(world, name)
     full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in code)
     assert post_login(client, name, full_width).status_code == 200
+
+
+def test_non_digit_code_costs_no_try(world: World) -> None:
+    """A code with letters is a 422 that leaves all tries for the real code."""
+    name = world.names["dept0"]
+    client, code = send_and_read_code(world, name)
+    malformed = post_login(client, name, "12ab56")
+    assert malformed.status_code == 422
+    assert malformed.get_json()["errors"][0]["field"] == "code"
+    second = post_login(client, name, wrong(code))
+    assert second.get_json()["tries_left"] == 4
+
+
+def test_last_try_english_singular(world: World) -> None:
+    """With one try left the English detail says "1 more try"."""
+    name = world.names["dept0"]
+    client, code = send_and_read_code(world, name)
+    for _ in range(4):
+        response = post_login(client, name, wrong(code))
+    assert response.get_json()["tries_left"] == 1
+    assert "1 more try allowed" in response.get_json()["detail_en"]
+
+
+def test_activation_non_digit_code_costs_no_try(world: World) -> None:
+    """An activation code with letters is a 422 and the real code still activates."""
+    school = world.client("school")
+    created = school.post("/api/v1/accounts", json={"level": "department", "department": "外国语学院",
+                                                    "phone": "13912345678"})
+    assert created.status_code == 201, created.get_json()
+    name = created.get_json()["name"]
+    client = world.app.test_client()
+    malformed = client.post("/api/v1/auth/activate", json={"account": name, "code": "12ab56", "password": PASSWORD})
+    assert malformed.status_code == 422
+    code = last_sms(world.app, account=name, purpose="activation")["code"]
+    right = client.post("/api/v1/auth/activate", json={"account": name, "code": code, "password": PASSWORD})
+    assert right.status_code == 200

@@ -183,3 +183,40 @@ def test_secure_cookie_setting(tmp_path: Path) -> None:
     code = last_sms(app, account=name, purpose="login")["code"]
     response = client.post("/api/v1/auth/login", json={"account": name, "password": PASSWORD, "code": code})
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_phone_mismatch_keeps_code(world: World) -> None:
+    """A confirm with another number than the verified one is refused, audited, and the code still works."""
+    name = world.names["dept0"]
+    client = world.client("dept0")
+    new = new_phone()
+    world.clock.advance(seconds=61)
+    assert client.post("/api/v1/me/phone/code", json={"phone": new}).status_code == 200
+    code = last_sms(world.app, account=name, purpose="phone_change")["code"]
+    wrong = client.post("/api/v1/me/phone", json={"phone": new_phone(), "code": code, "password": PASSWORD})
+    assert wrong.status_code == 422
+    assert wrong.get_json()["errors"][0]["field"] == "phone"
+    with world.app.app_context():
+        reasons = [entry.detail.get("reason") for entry in get_store().iter_audit()
+                   if entry.event == "phone_change_failed" and entry.target == name]
+    assert "phone_mismatch" in reasons
+    right = client.post("/api/v1/me/phone", json={"phone": new, "code": code, "password": PASSWORD})
+    assert right.status_code == 200, right.get_json()
+
+
+def test_phone_bound_once(world: World) -> None:
+    """A phone bound to one account cannot be bound to another, in any written form."""
+    with world.app.app_context():
+        taken = get_store().get_account_by_name(world.names["dept1"]).phone
+    school = world.client("school")
+    for form in (taken, f"+86 {taken[:3]} {taken[3:7]} {taken[7:]}",
+                 "".join(chr(ord(char) + 0xFEE0) for char in taken)):
+        created = school.post("/api/v1/accounts", json={"level": "department", "department": "机械工程学院",
+                                                         "phone": form})
+        assert created.status_code == 409, form
+        assert "已绑定其他账号" in created.get_json()["detail"]
+    moved = school.put(f"/api/v1/accounts/{world.names['dept0']}/phone", json={"phone": taken})
+    assert moved.status_code == 409
+    world.clock.advance(seconds=61)
+    own = world.client("dept0").post("/api/v1/me/phone/code", json={"phone": taken})
+    assert own.status_code == 409

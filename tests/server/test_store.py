@@ -111,3 +111,24 @@ def test_delete_account_removes_sessions(store: SQLiteStore) -> None:
     store.add_session("digest", account.id, now=NOW, ip=None, user_agent=None)
     store.delete_account(account.id)
     assert store.get_session("digest") is None
+
+
+def test_instance_files_private(tmp_path: Path) -> None:
+    """The instance folder sxpt creates is 0700, and the database, its WAL files and the outbox are 0600."""
+    import stat
+
+    from sxpt_server import create_app
+    from tests.server.support import Clock, new_phone
+
+    folder = tmp_path / "new-instance"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder), "NOW": Clock(), "RATELIMIT_ENABLED": False})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert runner.invoke(args=["create-account", "--level", "ministry", "--phone", new_phone()]).exit_code == 0
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for name in ("sxpt.sqlite3", "outbox.jsonl"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+    # The WAL files exist only while a connection is open.
+    for name in ("sxpt.sqlite3-wal", "sxpt.sqlite3-shm"):
+        if (folder / name).exists():
+            assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name

@@ -39,22 +39,46 @@ def _may_manage(identity: Identity, account: Account) -> bool:
     return access.can_manage_account(identity.unit, account.unit)
 
 
-def _managed_account(name: str) -> Account:
-    """Return the named account if the caller may manage it; raise 404 or 403 otherwise."""
+def _managed_account(name: str, *, read: bool = False) -> Account:
+    """Return the named account if the caller may manage it; raise 404 or 403 otherwise.
+
+    ``read`` words the 403 for a request that only reads the account.
+    """
     account = get_store().get_account_by_name(name)
     if account is None:
         raise Problem("SXPT-NOT-FOUND", f"账号 {name} 不存在。", f"Account {name} does not exist.")
-    if not _may_manage(g.identity, account):
+    if _may_manage(g.identity, account):
+        return account
+    if read:
         raise Problem(
-            "SXPT-FORBIDDEN", f"无权管理账号 {name}：只能管理下一级单位的账号（校级用户还可管理本校账号）。",
-            f"You may not manage account {name}: only accounts one level below yours (and, for school users, "
-            "other accounts of the same school).")
-    return account
+            "SXPT-FORBIDDEN", f"无权查看账号 {name}：只能查看本单位和下一级单位的账号。",
+            f"You may not view account {name}: only accounts of your unit and one level below.")
+    raise Problem(
+        "SXPT-FORBIDDEN", f"无权管理账号 {name}：只能管理下一级单位的账号（校级用户还可管理本校账号）。",
+        f"You may not manage account {name}: only accounts one level below yours (and, for school users, "
+        "other accounts of the same school).")
+
+
+def _is_self(account: Account) -> bool:
+    """Return True when the request comes from ``account`` itself, which alone sees its full phone number."""
+    own = g.identity.account
+    return own is not None and own.id == account.id
+
+
+def _create_forbidden() -> Problem:
+    return Problem(
+        "SXPT-FORBIDDEN", "无权为该单位创建账号：只能为下一级单位创建账号（校级用户还可创建本校账号）。",
+        "You may not create accounts for this unit: only for units one level below yours (and, for school "
+        "users, for your own school).")
 
 
 def _unit_from_request(data: dict[str, Any], identity: Identity) -> access.Unit:
     """Build the new account's unit; codes that the request leaves out come from the caller's unit."""
     level = text_field(data, "level", label="级别") or ""
+    if level not in {member.value for member in access.Level}:
+        return make_unit(level, None, None, None)  # raises the 422 that lists the valid levels
+    if not access.can_manage_level(identity.unit, level):
+        raise _create_forbidden()
     province = text_field(data, "province", label="省份代码", required=False) or identity.unit.province
     school = text_field(data, "school", label="学校代码", required=False) or identity.unit.school
 
@@ -87,57 +111,57 @@ def list_accounts() -> Response:
 @login_required()
 def create() -> tuple[Response, int, dict[str, str]]:
     """Create an account one level below the caller and send its activation SMS."""
-    data = read_json()
+    data = read_json({"level", "province", "school", "department", "phone", "contact_name"})
     store = get_store()
     identity: Identity = g.identity
 
     unit = _unit_from_request(data, identity)
     if not access.can_manage_account(identity.unit, unit):
-        raise Problem(
-            "SXPT-FORBIDDEN", "无权为该单位创建账号：只能为下一级单位创建账号（校级用户还可创建本校账号）。",
-            "You may not create accounts for this unit: only for units one level below yours (and, for school "
-            "users, for your own school).")
+        raise _create_forbidden()
     phone = check_phone(data.get("phone"))
     contact_name = check_contact_name(data.get("contact_name"))
 
     account = create_account(store, unit, phone=phone, contact_name=contact_name, created_by=identity.actor)
     activation = send_activation(store, account)
 
-    document = {**account_json(store, account, full_phone=True), "activation": activation}
+    document = {**account_json(store, account), "activation": activation}
     return jsonify(document), 201, {"Location": url_for("accounts.get", name=account.name)}
 
 
 @bp.get("/accounts/<name>")
 @login_required()
 def get(name: str) -> Response:
-    """Describe an account, with the full phone number for the account's manager."""
+    """Describe an account; the phone number is masked as in the lists, unless the account is the caller's own."""
     store = get_store()
     identity: Identity = g.identity
 
     account = store.get_account_by_name(name)
     if account is not None and account.unit == identity.unit and not _may_manage(identity, account):
-        # A colleague of the same unit: visible, but not managed, so the phone stays masked.
-        return jsonify(account_json(store, account))
+        # A colleague of the same unit: visible, but not managed.
+        return jsonify(account_json(store, account, full_phone=_is_self(account)))
 
-    account = _managed_account(name)
-    return jsonify(account_json(store, account, full_phone=True))
+    account = _managed_account(name, read=True)
+    return jsonify(account_json(store, account, full_phone=_is_self(account)))
 
 
 @bp.patch("/accounts/<name>")
 @login_required()
 def edit(name: str) -> Response:
-    """Change the contact name of an account."""
-    data = read_json()
+    """Change the fields of an account that the request gives; ``contact_name`` is the only editable one."""
+    data = read_json({"contact_name"}, hints={"phone": (
+        f"更换手机号请使用 PUT /api/v1/accounts/{name}/phone。",
+        f"Change the phone number with PUT /api/v1/accounts/{name}/phone.")})
     store = get_store()
 
     account = _managed_account(name)
-    contact_name = check_contact_name(data.get("contact_name"))
-    store.update_contact_name(account.id, contact_name)
-    audit.record(store, "account_updated", target=account.name, unit=account.unit, fields=["contact_name"])
+    if "contact_name" in data:
+        contact_name = check_contact_name(data["contact_name"])
+        store.update_contact_name(account.id, contact_name)
+        audit.record(store, "account_updated", target=account.name, unit=account.unit, fields=["contact_name"])
 
     updated = store.get_account(account.id)
     assert updated is not None
-    return jsonify(account_json(store, updated, full_phone=True))
+    return jsonify(account_json(store, updated, full_phone=_is_self(updated)))
 
 
 @bp.delete("/accounts/<name>")
@@ -158,7 +182,7 @@ def delete(name: str) -> Response:
 @login_required()
 def set_phone(name: str) -> Response:
     """Bind an account to another phone; its sessions end, and a pending account gets a new activation SMS."""
-    data = read_json()
+    data = read_json({"phone"})
     store = get_store()
 
     account = _managed_account(name)
@@ -171,7 +195,7 @@ def set_phone(name: str) -> Response:
 
     updated = store.get_account(account.id)
     assert updated is not None
-    document: dict[str, Any] = {**account_json(store, updated, full_phone=True), "sessions_ended": ended}
+    document: dict[str, Any] = {**account_json(store, updated), "sessions_ended": ended}
     if not updated.active:
         document["activation"] = send_activation(store, updated)
     return jsonify(document)
@@ -190,7 +214,9 @@ def resend_activation(name: str) -> Response:
     account = _managed_account(name)
     activation = send_activation(store, account)
     if not activation["sent"]:
-        raise Problem(activation["code"], activation["detail"], activation["detail_en"])
+        extra = {"retry_after": activation["retry_after"]} if "retry_after" in activation else None
+        headers = {"Retry-After": str(activation["retry_after"])} if "retry_after" in activation else None
+        raise Problem(activation["code"], activation["detail"], activation["detail_en"], extra=extra, headers=headers)
 
     return jsonify({"account": account.name, "activation": activation})
 

@@ -21,6 +21,7 @@ from sxpt_server.accounts import check_password, set_password
 from sxpt_server.api import spec
 from sxpt_server.api.common import account_json, read_json, text_field
 from sxpt_server.clock import now
+from sxpt_server.organisations import field_error, invalid
 from sxpt_server.problems import Problem
 from sxpt_server.sessions import (
     clear_session_cookie,
@@ -64,14 +65,17 @@ def _check_credentials(store: Store, data: dict[str, Any]) -> Account:
     """Return the account whose name and password the request gives, or raise 401."""
     name = text_field(data, "account", label="账号")
     password = data.get("password")
-    if not isinstance(password, str) or not password:
+    if password is not None and not isinstance(password, str):
+        raise invalid([field_error("password", "密码（password）须为字符串。", "The member 'password' must be a string.")])
+    if not password:
         raise Problem("SXPT-AUTH-CREDENTIALS", "请填写密码。", "The password is missing.")
 
     assert name is not None
     account = store.get_account_by_name(name)
     if not _password_matches(account, password):
         if account is None:
-            audit.record(store, "login_failed", reason="unknown_account")
+            # Account names are not secret, so the name tried is recorded to show guessing.
+            audit.record(store, "login_failed", reason="unknown_account", account=name[:64])
         else:
             reason = "password" if account.active else "not_activated"
             audit.record(store, "login_failed", target=account.name, unit=account.unit, reason=reason)
@@ -87,7 +91,7 @@ def _check_credentials(store: Store, data: dict[str, Any]) -> Account:
 @bp.post("/auth/code")
 def send_login_code() -> Response:
     """Check the password and send a login code by SMS."""
-    data = read_json()
+    data = read_json({"account", "password"})
     store = get_store()
 
     account = _check_credentials(store, data)
@@ -104,7 +108,7 @@ def send_login_code() -> Response:
 @bp.post("/auth/login")
 def login() -> Response:
     """Check password and SMS code and start a session."""
-    data = read_json()
+    data = read_json({"account", "password", "code"})
     store = get_store()
 
     account = _check_credentials(store, data)
@@ -131,9 +135,10 @@ def login() -> Response:
 def logout() -> Response:
     """End the current session."""
     store = get_store()
+    account: Account = g.identity.account
 
     end_request_session(store)
-    audit.record(store, "logout")
+    audit.record(store, "logout", target=account.name, unit=account.unit)
 
     response = Response(status=204)
     clear_session_cookie(response)
@@ -143,7 +148,7 @@ def logout() -> Response:
 @bp.post("/auth/activate")
 def activate() -> Response:
     """Set the password of an account with the activation code from its SMS."""
-    data = read_json()
+    data = read_json({"account", "code", "password"})
     store = get_store()
 
     name = text_field(data, "account", label="账号")
@@ -151,7 +156,7 @@ def activate() -> Response:
     assert name is not None and code is not None
     account = store.get_account_by_name(name)
     if account is None:
-        audit.record(store, "activation_failed", reason="unknown_account")
+        audit.record(store, "activation_failed", reason="unknown_account", account=name[:64])
         raise Problem(
             "SXPT-AUTH-CODE-MISSING", "该账号没有待使用的激活码，请核对账号，或联系上级用户重新发送激活短信。",
             "This account has no pending activation code; check the account name or ask your superior to resend it.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask import request
@@ -26,8 +27,14 @@ __all__ = [
 ]
 
 
-def read_json() -> dict[str, Any]:
+def read_json(
+    allowed: Collection[str], *, hints: Mapping[str, tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """Return the request's JSON object; an empty body reads as ``{}``.
+
+    A member not in ``allowed`` raises a 422 problem naming it, so that a field the
+    route does not use (such as ``school`` on ``POST /keys``) is never ignored silently.
+    ``hints`` maps such a member to a (Chinese, English) sentence that says where to send it.
 
     Requiring ``Content-Type: application/json`` on every body also keeps plain HTML
     forms of other sites from posting to the API with the user's cookie.
@@ -43,18 +50,30 @@ def read_json() -> dict[str, Any]:
         raise Problem("SXPT-BAD-REQUEST", "请求体不是有效的 JSON。", "The request body is not valid JSON.")
     if not isinstance(data, dict):
         raise invalid([field_error("", "请求体须为 JSON 对象。", "The request body must be a JSON object.")])
+
+    unknown = sorted(name for name in data if name not in allowed)
+    if unknown:
+        expected = "、".join(sorted(allowed)) or "（无）"
+        expected_en = ", ".join(sorted(allowed)) or "none"
+        errors = []
+        for name in unknown:
+            hint_zh, hint_en = (hints or {}).get(name, ("", ""))
+            errors.append(field_error(
+                name, f"此接口不接受字段 {name}（可用字段：{expected}）。{hint_zh}",
+                f"This route does not accept the member {name!r} (accepted: {expected_en}).{' ' + hint_en if hint_en else ''}"))
+        raise invalid(errors)
     return data
 
 
 def text_field(data: dict[str, Any], name: str, *, label: str, required: bool = True) -> str | None:
     """Return the trimmed string member ``name`` of ``data``; ``label`` names it in Chinese messages."""
     value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is not None and not isinstance(value, str):
+        raise invalid([field_error(name, f"{label}（{name}）须为字符串。", f"The member {name!r} must be a string.")])
+    if value is None or not value.strip():
         if required:
             raise invalid([field_error(name, f"请填写{label}（{name}）。", f"The member {name!r} is missing.")])
         return None
-    if not isinstance(value, str):
-        raise invalid([field_error(name, f"{label}（{name}）须为字符串。", f"The member {name!r} must be a string.")])
     return value.strip()
 
 

@@ -68,7 +68,7 @@ def list_keys() -> Response:
 @login_required()
 def issue() -> tuple[Response, int]:
     """Issue a key for the caller's school or one of its departments; the key is in this response only."""
-    data = read_json()
+    data = read_json({"label", "department", "expires_in_days"})
     store = get_store()
     identity: Identity = g.identity
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, g, jsonify
 
 from sxpt_core import auth
 from sxpt_server import audit
-from sxpt_server.accounts import change_phone, check_password, check_phone, set_password
+from sxpt_server.accounts import change_phone, check_password, check_phone, check_phone_free, set_password
 from sxpt_server.api import spec
 from sxpt_server.api.common import account_json, api_key_json, read_json, unit_json
 from sxpt_server.organisations import field_error, invalid
@@ -59,12 +59,16 @@ def me() -> Response:
 @login_required()
 def change_password() -> Response:
     """Change one's own password; every session of the account ends, this one too."""
-    data = read_json()
+    data = read_json({"password", "new_password"})
     store = get_store()
     account: Account = g.identity.account
 
     _require_password(store, account, data, "password_change_failed")
     new_password = check_password(data.get("new_password"), account, field="new_password")
+    if new_password == data.get("password"):
+        raise invalid([field_error(
+            "new_password", "新密码与当前密码相同，请设定另一个密码。",
+            "The new password is the current one; choose another password.")])
     ended = set_password(store, account, new_password, event="password_changed")
 
     response = jsonify({"sessions_ended": ended})
@@ -76,13 +80,14 @@ def change_password() -> Response:
 @login_required()
 def send_phone_code() -> Response:
     """Send a code to the new phone number, to prove that the user has that phone."""
-    data = read_json()
+    data = read_json({"phone"})
     store = get_store()
     account: Account = g.identity.account
 
     phone = check_phone(data.get("phone"))
     if phone == account.phone:
         raise invalid([field_error("phone", "新手机号与当前绑定的手机号相同。", "The new number is the current one.")])
+    check_phone_free(store, phone, account_id=account.id)
     send_code(store, account, "phone_change", phone=phone)
 
     return jsonify({"sent": True, "phone": mask_phone(phone), "expires_in": int(auth.CODE_LIFETIME.total_seconds())})
@@ -92,7 +97,7 @@ def send_phone_code() -> Response:
 @login_required()
 def confirm_phone() -> Response:
     """Bind the account to the new phone; every session of the account ends, this one too."""
-    data = read_json()
+    data = read_json({"phone", "password", "code"})
     store = get_store()
     account: Account = g.identity.account
 
@@ -101,11 +106,7 @@ def confirm_phone() -> Response:
     code = data.get("code")
     if not isinstance(code, str) or not code.strip():
         raise invalid([field_error("code", "请填写发到新手机号的验证码。", "The code sent to the new number is missing.")])
-    accepted = verify_code(store, account, "phone_change", code, failure_event="phone_change_failed")
-    if accepted.phone != phone:
-        raise invalid([field_error(
-            "phone", "手机号与接收验证码的号码不一致，请重新获取验证码。",
-            "The number differs from the one the code was sent to; request a new code.")])
+    verify_code(store, account, "phone_change", code, failure_event="phone_change_failed", phone=phone)
     ended = change_phone(store, account, phone, by_superior=False)
 
     response = jsonify({"phone": mask_phone(phone), "sessions_ended": ended})

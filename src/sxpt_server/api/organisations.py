@@ -59,7 +59,7 @@ def list_provinces() -> Response:
 @login_required()
 def create_province() -> tuple[Response, int]:
     """Register a province by its GB/T 2260 code (ministry users)."""
-    data = read_json()
+    data = read_json({"code"})
     store = get_store()
 
     code = text_field(data, "code", label="省份代码")
@@ -85,7 +85,7 @@ def list_schools() -> Response:
 @login_required()
 def create_school() -> tuple[Response, int]:
     """Register a school of the caller's province (province users)."""
-    data = read_json()
+    data = read_json({"code", "province", "name", "uscc", "city"})
     store = get_store()
 
     code = text_field(data, "code", label="学校代码")
@@ -129,7 +129,7 @@ def list_departments(code: str) -> Response:
 @login_required()
 def create_department(code: str) -> tuple[Response, int]:
     """Register a department of the caller's school (school users)."""
-    data = read_json()
+    data = read_json({"name"})
     store = get_store()
 
     school = _school_or_404(code)

@@ -146,6 +146,7 @@ COMPONENTS: dict[str, Any] = {
                 "code": {"type": "string"},
                 "detail": {"type": "string"},
                 "detail_en": {"type": "string"},
+                "retry_after": {"type": "integer"},
             },
         },
         "ApiKey": {
