@@ -340,7 +340,7 @@ def test_annotated_validates_alike(annotated: tuple[Path, Report]) -> None:
 
 
 def test_cli_annotate_option(tmp_path: Path) -> None:
-    """sxpt validate --annotate writes the workbook and says so on stderr."""
+    """sxpt validate --annotate writes the workbook and reports it on stderr."""
     rows = [list(RECORD_HEADERS), record(1, 实习单位统一社会信用代码=WRONG_UNIT_CODE)]
     source = write_xlsx(tmp_path / "records.xlsx", rows)
     out = tmp_path / "标注.xlsx"

@@ -6,7 +6,7 @@ From the official FAQ of 全国大学生实习公共服务系统:
   off, because the system contains students' registry data (每次登录需要配合手机验证码).
 - An account is bound to exactly one mobile number.
 - A session ends after half an hour without activity (半个小时不操作将会自动退出系统).
-- Account names of the system contain ``sxpt``, so that they are told apart from other
+- Account names of the system contain ``sxpt``, so that they are distinguished from other
   学信网 accounts.
 
 sxpt's own limits: an SMS code has 6 digits, is valid for 5 minutes and allows 5 tries.

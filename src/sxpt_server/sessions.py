@@ -187,7 +187,7 @@ def _identity_from_session(store: Store) -> Identity:
 def current_identity(*, api_key: bool) -> Identity:
     """Return the identity behind the request, or raise ``Problem`` when it has no valid one.
 
-    ``api_key`` says whether the route accepts API keys as well as sessions.
+    ``api_key`` sets whether the route accepts API keys as well as sessions.
     """
     identity: Identity | None = g.get("identity")
     if identity is not None:

@@ -240,7 +240,7 @@ def test_non_digit_code_costs_no_try(world: World) -> None:
 
 
 def test_last_try_english_singular(world: World) -> None:
-    """With one try left the English detail says "1 more try"."""
+    """With one try left the English detail reads "1 more try"."""
     name = world.names["dept0"]
     client, code = send_and_read_code(world, name)
     for _ in range(4):

@@ -100,7 +100,7 @@ def test_account_phone_masked_for_superior(world: World) -> None:
 
 
 def test_read_refused_says_view(world: World) -> None:
-    """A refused read says 无权查看, not 无权管理."""
+    """A refused read gives 无权查看, not 无权管理."""
     response = world.client("school").get(f"/api/v1/accounts/{world.names['other_school']}")
     assert response.status_code == 403
     assert response.get_json()["detail"].startswith("无权查看")

@@ -6,7 +6,7 @@ China. It has 18 characters from the set ``0-9 A-H J-N P-R T U W-Y`` (no I, O, S
 * position 1: the registration authority (1-9, A, N or Y)
 * position 2: the kind of organisation within that authority
 * positions 3-8: the division code of the registering office (where the code was
-  issued; it never changes when the organisation moves, so it says nothing about where
+  issued. It never changes when the organisation moves, so it does not show where
   an internship takes place)
 * positions 9-17: the organisation code (GB 11714)
 * position 18: a check character, MOD 31 over weights 3^(i-1) mod 31
@@ -56,7 +56,7 @@ _SEPARATORS = str.maketrans("", "", " -_\u3000\u00a0\u200b\t\r\n")
 
 
 class USCCError(ValueError):
-    """The value is not a valid USCC; subclasses say why."""
+    """The value is not a valid USCC; each subclass names one reason."""
 
 
 class InvalidLength(USCCError):

@@ -34,7 +34,7 @@ def read_json(
 
     A member not in ``allowed`` raises a 422 problem naming it, so that a field the
     route does not use (such as ``school`` on ``POST /keys``) is never ignored silently.
-    ``hints`` maps such a member to a (Chinese, English) sentence that says where to send it.
+    ``hints`` maps such a member to a (Chinese, English) sentence that names where to send it.
 
     Requiring ``Content-Type: application/json`` on every body also keeps plain HTML
     forms of other sites from posting to the API with the user's cookie.
