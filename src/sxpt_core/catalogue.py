@@ -81,6 +81,7 @@ RULE_MODULES = (
     "sxpt_core.rules.calendar",
     "sxpt_core.rules.plan_file",
     "sxpt_core.rules.roster_file",
+    "sxpt_core.review",
 )
 
 _REGISTRY: dict[str, Rule] = {}

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sxpt_server import api, hooks, problems, ratelimit, store
+from sxpt_server import api, hooks, problems, ratelimit, store, units
 from sxpt_server.config import DEFAULTS, instance_path, load_secret_key
 from sxpt_server.sms import gateway_from_config
 
@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hooks.init_app(app)
     api.register_blueprints(app)
     ratelimit.init_app(app)
+    units.init_app(app)
 
     from sxpt_server import cli  # imported here: the command module imports create_app
 

@@ -31,7 +31,7 @@ def test_migrations_run_once(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "test.sqlite3")
     first = store.migrate()
     second = store.migrate()
-    assert first == ["0001_accounts"]
+    assert first == ["0001_accounts", "0002_records"]
     assert second == []
     assert store.pending_migrations() == []
 

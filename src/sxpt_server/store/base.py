@@ -16,6 +16,9 @@ from typing import Any, Protocol
 import attrs
 
 from sxpt_core.access import Unit
+from sxpt_server.store.records import RecordStore
+from sxpt_server.store.stats import StatsStore
+from sxpt_server.store.units import UnitQueueStore
 
 __all__ = [
     "Account",
@@ -151,7 +154,7 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
-class Store(Protocol):
+class Store(RecordStore, UnitQueueStore, StatsStore, Protocol):
     """Everything the server reads from and writes to its database."""
 
     # --- schema and transactions ---

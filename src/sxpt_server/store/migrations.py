@@ -166,6 +166,130 @@ def _first_schema(db: sqlite_utils.Database) -> None:
     _create_audit_log(db)
 
 
+# Records, their versions, uploads (batches), rosters and plans, and unit checks.
+# Written as plain SQL so that a PostgreSQL backend can follow the same definitions.
+_RECORDS_SCHEMA = (
+    # One upload of a records, roster or plan file. ``source`` keeps the uploaded bytes
+    # for the annotated and errors-only workbooks; ``report`` is the JSON report.
+    """CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        province TEXT NOT NULL,
+        school TEXT NOT NULL REFERENCES schools(code),
+        department TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        filename TEXT,
+        media_type TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        idempotency_key TEXT,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        valid_rows INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        warnings INTEGER NOT NULL,
+        created INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        not_stored INTEGER NOT NULL DEFAULT 0,
+        report TEXT NOT NULL,
+        source BLOB
+    )""",
+    "CREATE INDEX batches_school ON batches (school, kind, id)",
+    "CREATE INDEX batches_digest ON batches (school, kind, digest)",
+    "CREATE UNIQUE INDEX batches_idempotency ON batches (school, idempotency_key) WHERE idempotency_key IS NOT NULL",
+    # One internship. The columns after ``natural_key`` copy fields of the current
+    # version for filtering; ``approved_version`` is what the province and the ministry read.
+    """CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        province TEXT NOT NULL,
+        school TEXT NOT NULL REFERENCES schools(code),
+        department TEXT NOT NULL,
+        natural_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        delete_requested INTEGER NOT NULL DEFAULT 0,
+        current_version INTEGER NOT NULL,
+        approved_version INTEGER,
+        review_reason TEXT,
+        student_id TEXT NOT NULL,
+        course_code TEXT NOT NULL,
+        unit_code TEXT NOT NULL,
+        unit_name TEXT NOT NULL,
+        reporting_month TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted_at TEXT
+    )""",
+    "CREATE UNIQUE INDEX records_key ON records (school, natural_key) WHERE deleted_at IS NULL",
+    "CREATE INDEX records_department ON records (school, department, state)",
+    "CREATE INDEX records_state ON records (school, state, id)",
+    "CREATE INDEX records_approved ON records (province, school, id) WHERE approved_version IS NOT NULL",
+    "CREATE INDEX records_unit ON records (unit_code, unit_name)",
+    "CREATE INDEX records_student ON records (school, student_id)",
+    # Every content a record has had. ``cells`` is the row keyed by template header;
+    # ``issues`` the checks' findings for it.
+    """CREATE TABLE record_versions (
+        id INTEGER PRIMARY KEY,
+        record_id INTEGER NOT NULL REFERENCES records(id),
+        version INTEGER NOT NULL,
+        department TEXT NOT NULL,
+        reporting_month TEXT NOT NULL,
+        cells TEXT NOT NULL,
+        issues TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        batch_id INTEGER REFERENCES batches(id),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX record_versions_number ON record_versions (record_id, version)",
+    # Issue codes a reviewer accepted for a record, with the reason.
+    """CREATE TABLE record_exceptions (
+        record_id INTEGER NOT NULL REFERENCES records(id),
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (record_id, code)
+    )""",
+    # The school's roster (kind "roster") and training plan (kind "plan"), one row per
+    # version; the newest is the current one.
+    """CREATE TABLE reference_lists (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        school TEXT NOT NULL REFERENCES schools(code),
+        batch_id INTEGER NOT NULL REFERENCES batches(id),
+        entries INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX reference_lists_current ON reference_lists (school, kind, id)",
+    # One verification per distinct unit code and name, shared by every record using it.
+    """CREATE TABLE unit_checks (
+        id INTEGER PRIMARY KEY,
+        unit_code TEXT NOT NULL,
+        unit_name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        verifier TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at TEXT NOT NULL,
+        claimed_until TEXT,
+        created_at TEXT NOT NULL,
+        checked_at TEXT
+    )""",
+    "CREATE UNIQUE INDEX unit_checks_unit ON unit_checks (unit_code, unit_name)",
+    "CREATE INDEX unit_checks_queue ON unit_checks (state, next_attempt_at)",
+)
+
+
+@MIGRATIONS(name="0002_records")
+def _records_schema(db: sqlite_utils.Database) -> None:
+    """Uploads, records with their versions and exceptions, rosters and plans, unit checks."""
+    for statement in _RECORDS_SCHEMA:
+        db.execute(statement)
+
+
 def pending_migrations(connection: sqlite3.Connection) -> list[str]:
     """Return the names of the migrations not yet applied to the database, in order."""
     return [migration.name for migration in MIGRATIONS.pending(sqlite_utils.Database(connection))]

@@ -19,6 +19,9 @@ from typing import Any
 
 from sxpt_core.access import Level, Unit
 from sxpt_server.store import migrations
+from sxpt_server.store.sqlite_records import RecordsMixin
+from sxpt_server.store.sqlite_stats import StatsMixin
+from sxpt_server.store.sqlite_units import UnitsMixin
 from sxpt_server.store.base import (
     ACCOUNT_ACTIVE,
     ACCOUNT_PENDING,
@@ -102,7 +105,7 @@ def _code_from(row: sqlite3.Row) -> CodeRow:
     )
 
 
-class SQLiteStore:
+class SQLiteStore(RecordsMixin, UnitsMixin, StatsMixin):
     """The store on one SQLite database file."""
 
     def __init__(self, path: str | Path) -> None:

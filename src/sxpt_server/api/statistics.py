@@ -1,0 +1,13 @@
+"""API routes: statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+__all__ = ["PATHS", "bp"]
+
+bp = Blueprint("statistics", __name__)
+
+PATHS: dict[str, Any] = {}
