@@ -38,7 +38,7 @@ def test_migrations_run_once(tmp_path: Path) -> None:
 
 def test_new_database_pending(tmp_path: Path) -> None:
     """A database that was never migrated has every migration pending."""
-    assert SQLiteStore(tmp_path / "empty.sqlite3").pending_migrations() == ["0001_accounts"]
+    assert SQLiteStore(tmp_path / "empty.sqlite3").pending_migrations() == ["0001_accounts", "0002_records"]
 
 
 def test_audit_rejects_update(store: SQLiteStore) -> None:
