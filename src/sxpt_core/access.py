@@ -47,6 +47,7 @@ __all__ = [
     "can_review",
     "can_see_records",
     "can_upload_records",
+    "can_upload_reference_lists",
     "can_view_audit",
     "is_within",
     "unit_code",
@@ -374,6 +375,20 @@ def can_review(actor: Unit, *, school: str) -> bool:
     >>> can_review(Unit.for_school("330000", "4133010001"), school="4133010001")
     True
     >>> can_review(Unit.for_department("330000", "4133010001", "机械工程学院"), school="4133010001")
+    False
+    """
+    return actor.level is Level.SCHOOL and school == actor.school
+
+
+def can_upload_reference_lists(actor: Unit, *, school: str) -> bool:
+    """Decide whether an account of ``actor`` may upload the roster or the training plan of ``school``.
+
+    Decided here: the roster and the plan belong to the whole school, so only its
+    school-level users upload them; departments and API keys of a department do not.
+
+    >>> can_upload_reference_lists(Unit.for_school("330000", "4133010001"), school="4133010001")
+    True
+    >>> can_upload_reference_lists(Unit.for_department("330000", "4133010001", "机械工程学院"), school="4133010001")
     False
     """
     return actor.level is Level.SCHOOL and school == actor.school

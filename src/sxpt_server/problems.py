@@ -66,6 +66,17 @@ _TYPES = [
     ProblemType("SXPT-UNSUPPORTED-MEDIA-TYPE", 415, "请求体须为 JSON", "Request body must be JSON"),
     ProblemType("SXPT-TOO-LARGE", 413, "请求体过大", "Request body too large"),
     ProblemType("SXPT-BAD-REQUEST", 400, "请求无效", "Bad request"),
+    ProblemType("SXPT-INPUT", 422, "文件无法读取", "File cannot be read"),
+    ProblemType("SXPT-INPUT-FORMAT", 422, "文件格式不受支持", "Unsupported file format"),
+    ProblemType("SXPT-INPUT-TOO-LARGE", 413, "文件超过限制", "File over the limits"),
+    ProblemType("SXPT-INPUT-NO-HEADER", 422, "找不到模板表头", "Template header not found"),
+    ProblemType("SXPT-INPUT-AMBIGUOUS-SHEET", 422, "无法确定数据工作表", "Data sheet is ambiguous"),
+    ProblemType("SXPT-UPLOAD-SCOPE", 403, "超出本单位范围", "Outside your unit"),
+    ProblemType("SXPT-DEPARTMENT-UNKNOWN", 422, "院系未登记", "Department not registered"),
+    ProblemType("SXPT-REVIEW-STATE", 409, "记录状态不允许此操作", "Not allowed in the record's state"),
+    ProblemType("SXPT-REVIEW-DELETE-PENDING", 409, "记录已申请删除", "Deletion pending"),
+    ProblemType("SXPT-REVIEW-REASON-MISSING", 422, "缺少理由", "Reason missing"),
+    ProblemType("SXPT-EXCEPTION-NOT-ALLOWED", 422, "此问题不能登记为例外", "Cannot be accepted as an exception"),
     ProblemType("SXPT-INTERNAL", 500, "服务器内部错误", "Internal server error"),
 ]
 PROBLEM_TYPES: dict[str, ProblemType] = {problem_type.code: problem_type for problem_type in _TYPES}

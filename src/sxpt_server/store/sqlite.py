@@ -19,9 +19,6 @@ from typing import Any
 
 from sxpt_core.access import Level, Unit
 from sxpt_server.store import migrations
-from sxpt_server.store.sqlite_records import RecordsMixin
-from sxpt_server.store.sqlite_stats import StatsMixin
-from sxpt_server.store.sqlite_units import UnitsMixin
 from sxpt_server.store.base import (
     ACCOUNT_ACTIVE,
     ACCOUNT_PENDING,
@@ -35,6 +32,9 @@ from sxpt_server.store.base import (
     School,
     SessionRow,
 )
+from sxpt_server.store.sqlite_records import RecordsMixin
+from sxpt_server.store.sqlite_stats import StatsMixin
+from sxpt_server.store.sqlite_units import UnitsMixin
 
 __all__ = ["SQLiteStore"]
 
