@@ -66,17 +66,21 @@ def cells_of(template: Template, values: Mapping[str, Any], raws: Mapping[str, A
     return cells
 
 
-def natural_key(values: Mapping[str, Any]) -> str | None:
+def natural_key(values: Mapping[str, Any], cells: Mapping[str, Any] | None = None) -> str | None:
     """Return a record's key within its school, or None when a part of it is missing or invalid.
 
     The key is 学号 + 课程代码 + 实习开始时间 + 实习结束时间 + the unit's credit code, or
-    its name where the code is 无 (SPEC §6).
+    its name where the code is 无 (SPEC §6). A credit code that failed its checks is
+    taken from ``cells`` (:func:`cells_of`) as the user wrote it, so that a record whose
+    only fault is the code is still stored, fixed later or accepted by a reviewer.
 
     >>> natural_key({"student_id": "21050101", "course_code": "SX101", "start_date": datetime.date(2024, 7, 1),
     ...              "end_date": datetime.date(2024, 8, 30), "unit_code": "无", "unit_name": "Acme GmbH"})
     '["21050101","SX101","2024-07-01","2024-08-30","Acme GmbH"]'
     """
     unit_code = values.get("unit_code")
+    if unit_code is None and cells is not None:
+        unit_code = cells.get("实习单位统一社会信用代码")
     unit = values.get("unit_name") if unit_code == FOREIGN_UNIT_CODE else unit_code
     parts = (values.get("student_id"), values.get("course_code"), values.get("start_date"),
              values.get("end_date"), unit)

@@ -133,7 +133,9 @@ def edit_record(store: Store, *, actor: access.Unit, actor_name: str, school: Sc
     context = checks.school_context(store, school, now)
     validation = validate_rows([cells], context, first_row=1)
     number, values = validation.rows[0]
-    key = core_records.natural_key(values)
+    new_cells = core_records.cells_of(template, values, {
+        column.attr: cells.get(column.header) for column in template})
+    key = core_records.natural_key(values, new_cells)
     department = values.get("department")
     if key is None or not department:
         raise Problem("SXPT-VALIDATION", "学号、院系、课程代码、实习起止时间和实习单位须完整有效，才能保存修改。",
@@ -145,8 +147,6 @@ def edit_record(store: Store, *, actor: access.Unit, actor_name: str, school: Sc
     if department not in {item.name for item in store.list_departments(school.code)}:
         raise Problem("SXPT-DEPARTMENT-UNKNOWN", f"院系“{department}”未在本校登记。",
                       f"The department {department!r} is not registered for the school.")
-    new_cells = core_records.cells_of(template, values, {
-        column.attr: cells.get(column.header) for column in template})
     digest = core_records.content_digest(new_cells)
     if digest == record.digest:
         return record

@@ -260,7 +260,8 @@ def _prepare_rows(validation: Validation, raws: Mapping[int, Mapping[str, Any]],
     not_stored: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for number, values in validation.rows:
-        key = core_records.natural_key(values)
+        cells = core_records.cells_of(template, values, raws.get(number, {}))
+        key = core_records.natural_key(values, cells)
         department = values.get("department")
         if key is None or not department:
             not_stored.append({
@@ -278,7 +279,6 @@ def _prepare_rows(validation: Validation, raws: Mapping[int, Mapping[str, Any]],
             })
             continue
         seen[key] = number
-        cells = core_records.cells_of(template, values, raws.get(number, {}))
         prepared.append(_Row(number, key, department, cells, issues_by_row.get(number, []),
                              core_records.content_digest(cells), _unit_pair(cells), values))
     return prepared, not_stored
