@@ -126,7 +126,7 @@ def test_accepted_exceptions_release_the_record() -> None:
 
 def test_what_a_reviewer_may_accept() -> None:
     """Warnings and the two unit errors may be accepted; other errors and unknown codes may not."""
-    assert can_accept(UNIT_VERIFY_FAILED.code)
+    assert can_accept("SXPT-E-UNIT-VERIFY-FAILED")
     assert not can_accept("SXPT-E-FIELD-REQUIRED")
     assert not can_accept("SXPT-E-NO-SUCH-RULE")
 
@@ -143,3 +143,11 @@ def test_cells_and_key_of_a_row() -> None:
     assert core_records.unit_to_verify(values) is None
     assert core_records.month_of(values) == "2025-09"
     assert core_records.natural_key({**values, "course_code": None}) is None
+
+
+def test_unit_verification_failure_message() -> None:
+    """The unit rule's message carries the verifier's reason in both languages."""
+    finding = UNIT_VERIFY_FAILED(reason="名录中没有该统一社会信用代码")
+    assert finding.rule.code == "SXPT-E-UNIT-VERIFY-FAILED"
+    assert finding.rule.render_message(finding.params) == "实习单位校验不通过：名录中没有该统一社会信用代码"
+    assert finding.rule.render_message({"reason": "not listed"}, "en").endswith("verification: not listed")

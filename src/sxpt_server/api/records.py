@@ -12,7 +12,10 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from sxpt_core import access
 from sxpt_core import records as core_records
-from sxpt_core.review import RecordState
+from sxpt_core.io.table import column_letter
+from sxpt_core.models import Issue
+from sxpt_core.review import UNIT_VERIFY_FAILED, RecordState, UnitCheckState
+from sxpt_core.templates import get_template
 from sxpt_server import records as service
 from sxpt_server.api import spec
 from sxpt_server.api.batches import identity_school, request_lang
@@ -21,13 +24,16 @@ from sxpt_server.clock import now
 from sxpt_server.problems import Problem
 from sxpt_server.sessions import Identity, login_required
 from sxpt_server.store import Store, get_store
-from sxpt_server.store.records import RecordFilter, StoredRecord
+from sxpt_server.store.records import RecordFilter, StoredRecord, UnitCheck
 
 __all__ = ["PATHS", "bp", "record_filter", "record_json"]
 
 bp = Blueprint("records", __name__)
 
 MAX_LIMIT = 500
+UNIT_CODE_HEADER = "实习单位统一社会信用代码"
+# The column of the unit code in the template layout, where a failed unit check is shown.
+UNIT_CODE_COLUMN = column_letter([column.header for column in get_template("records")].index(UNIT_CODE_HEADER))
 STATES = [state.value for state in RecordState]
 
 
@@ -35,8 +41,22 @@ def _reads_approved(unit: access.Unit) -> bool:
     return unit.level in (access.Level.MINISTRY, access.Level.PROVINCE)
 
 
+def unit_checks_of(store: Store, records: list[StoredRecord]) -> dict[tuple[str, str], UnitCheck]:
+    """Return the unit checks of a page of records, in one query."""
+    return store.unit_checks_for((record.unit_code, record.unit_name) for record in records)
+
+
+def _unit_issue(check: UnitCheck | None, lang: str) -> list[dict[str, Any]]:
+    """Show a failed unit verification as an issue of the record, at the unit code's column."""
+    if check is None or check.state != UnitCheckState.FAILED.value:
+        return []
+    issue = Issue.from_finding(UNIT_VERIFY_FAILED(reason=check.reason or ""), sheet=None, row=None, column=UNIT_CODE_COLUMN,
+                               field=UNIT_CODE_HEADER, value=check.unit_code)
+    return [{key: value for key, value in issue.to_dict(lang).items() if key not in ("sheet", "row")}]
+
+
 def record_json(store: Store, record: StoredRecord, unit: access.Unit, lang: str = "zh", *,
-                detail: bool = False) -> dict[str, Any]:
+                detail: bool = False, checks: dict[tuple[str, str], UnitCheck] | None = None) -> dict[str, Any]:
     """Describe a record as ``unit`` may see it: the approved version above school level."""
     if _reads_approved(unit):
         document: dict[str, Any] = {
@@ -46,6 +66,10 @@ def record_json(store: Store, record: StoredRecord, unit: access.Unit, lang: str
         }
         return document
     issues = [core_records.issue_from_stored(item) for item in record.issues]
+    pair = (record.unit_code, record.unit_name)
+    if checks is None:
+        checks = store.unit_checks_for([pair])
+    check = checks.get(pair)
     document = {
         "id": record.id, "school": record.school, "province": record.province, "department": record.department,
         "state": record.state, "delete_requested": record.delete_requested, "version": record.current_version,
@@ -53,16 +77,14 @@ def record_json(store: Store, record: StoredRecord, unit: access.Unit, lang: str
         "reporting_month": record.reporting_month, "unit": {"code": record.unit_code, "name": record.unit_name},
         "cells": record.cells, "updated_at": iso(record.updated_at), "created_at": iso(record.created_at),
         "issues": [{key: value for key, value in issue.to_dict(lang).items() if key not in ("sheet", "row")}
-                   for issue in issues],
+                   for issue in issues] + _unit_issue(check, lang),
+        "unit_check": None if check is None else {
+            "state": check.state, "reason": check.reason, "checked_at": iso(check.checked_at)},
     }
     if detail:
         document["exceptions"] = store.exceptions_of(record.id)
         if record.approved_version is not None and record.approved_version != record.current_version:
             document["approved_cells"] = record.approved_cells
-        pair = (record.unit_code, record.unit_name)
-        check = store.unit_checks_for([pair]).get(pair)
-        document["unit_check"] = None if check is None else {
-            "state": check.state, "reason": check.reason, "checked_at": iso(check.checked_at)}
     return document
 
 
@@ -105,7 +127,9 @@ def list_records() -> Response:
     records = store.list_records(query)
     lang = request_lang()
     next_after = records[-1].id if len(records) == query.limit else None
-    return jsonify({"records": [record_json(store, record, identity.unit, lang) for record in records],
+    checks = unit_checks_of(store, records)
+    return jsonify({"records": [record_json(store, record, identity.unit, lang, checks=checks)
+                                for record in records],
                     "next_after": next_after})
 
 

@@ -13,7 +13,7 @@ from sxpt_server import records as service
 from sxpt_server.api import spec
 from sxpt_server.api.batches import request_lang
 from sxpt_server.api.common import read_json
-from sxpt_server.api.records import FILTERS, PAGING, RECORD_SCHEMA, record_filter, record_json
+from sxpt_server.api.records import FILTERS, PAGING, RECORD_SCHEMA, record_filter, record_json, unit_checks_of
 from sxpt_server.clock import now
 from sxpt_server.problems import Problem
 from sxpt_server.sessions import Identity, login_required
@@ -48,8 +48,9 @@ def queue() -> Response:
         query = attrs.evolve(query, states=(RecordState.AWAITING_REVIEW.value,))
     records = store.list_records(query)
     lang = request_lang()
+    checks = unit_checks_of(store, records)
     return jsonify({
-        "records": [record_json(store, record, identity.unit, lang) for record in records],
+        "records": [record_json(store, record, identity.unit, lang, checks=checks) for record in records],
         "next_after": records[-1].id if len(records) == query.limit else None,
         "total": store.count_records(query),
     })
