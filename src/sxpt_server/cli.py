@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 from typing import Any
 
@@ -19,7 +20,10 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from sxpt_core import __version__, access
+from sxpt_core.review import UnitCheckState
+from sxpt_server import units
 from sxpt_server.accounts import check_contact_name, check_phone, create_account, delete_account, send_activation
+from sxpt_server.clock import now
 from sxpt_server.organisations import make_unit, register_province, register_school, unit_exists
 from sxpt_server.problems import Problem
 from sxpt_server.sms import mask_phone
@@ -196,7 +200,50 @@ def serve_command(host: str, port: int, threads: int) -> None:
         logger.info("sxpt-server stopped")
 
 
-COMMANDS = (init_db_command, create_account_command, serve_command)
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Process the unit checks that are due now, print a summary and exit.")
+@with_appcontext
+def worker_command(once: bool) -> None:
+    """Verify host organisations (实习单位) from the queue with the verifier that UNIT_VERIFIER names.
+
+    Without --once the worker polls the queue every UNIT_WORKER_INTERVAL seconds until
+    it receives SIGTERM or Ctrl-C, then finishes the check in progress and exits.
+
+    Example:
+
+        sxpt-server worker --once
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = get_store()
+    _require_schema(store)
+    verifier = units.verifier_for(app)
+
+    if once:
+        result = units.run_due(store, verifier, now())
+        waiting = store.count_unit_checks()[UnitCheckState.UNCHECKED.value]
+        click.echo(
+            f"已校验 {result.finished} 个实习单位（通过 {result.passed}，不通过 {result.failed}），"
+            f"{result.postponed} 个暂时无法校验、稍后重试；共有 {waiting} 个待校验。 / "
+            f"Verified {result.finished} units ({result.passed} passed, {result.failed} failed); "
+            f"{result.postponed} could not be verified now and will be retried; {waiting} unchecked in all."
+        )
+        return
+
+    _configure_logging()
+    stop = threading.Event()
+
+    def _request_stop(_signal: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {number: signal.signal(number, _request_stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        units.run_worker(app, verifier, stop=stop)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+COMMANDS = (init_db_command, create_account_command, serve_command, worker_command)
 
 
 def init_app(app: Flask) -> None:

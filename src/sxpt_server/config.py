@@ -74,6 +74,34 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,
     # Largest request body, in bytes.
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # How host organisations (实习单位) are verified: "code" checks the credit code's
+    # characters and check character only; "directory" looks code and name up in
+    # UNIT_DIRECTORY; "http" sends each unit to the service at UNIT_HTTP_URL.
+    "UNIT_VERIFIER": "code",
+    # CSV file of known units (统一社会信用代码, 单位名称), relative to the instance folder unless absolute.
+    "UNIT_DIRECTORY": "units.csv",
+    # The verification service of the "http" verifier.
+    "UNIT_HTTP_URL": None,
+    # "GET" sends code and name as query parameters; "POST" sends them as a JSON body.
+    "UNIT_HTTP_METHOD": "POST",
+    # Extra request headers for the service, for example {"Authorization": "Bearer …"}.
+    "UNIT_HTTP_HEADERS": {},
+    # Seconds to wait for the service before the attempt counts as failed and is retried.
+    "UNIT_HTTP_TIMEOUT": 10.0,
+    # Run the unit worker in a daemon thread of the server process. Meant for
+    # development; in production run `sxpt-server worker` as its own process.
+    "UNIT_WORKER_THREAD": False,
+    # Seconds the worker waits between polls of the queue when nothing is due.
+    "UNIT_WORKER_INTERVAL": 5.0,
+    # Number of checks that the worker claims at once.
+    "UNIT_WORKER_BATCH": 50,
+    # Delay before the first retry of a check whose verifier was unavailable, in seconds.
+    # Each further failure doubles it, up to UNIT_RETRY_MAX_SECONDS.
+    "UNIT_RETRY_BASE_SECONDS": 60,
+    "UNIT_RETRY_MAX_SECONDS": 6 * 3600,
+    # Seconds a worker keeps its claim on a check. After that, another worker may claim it.
+    # Keep it well above UNIT_HTTP_TIMEOUT times UNIT_WORKER_BATCH.
+    "UNIT_CLAIM_SECONDS": 900,
 }
 
 
