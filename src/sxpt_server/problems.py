@@ -73,6 +73,7 @@ _TYPES = [
     ProblemType("SXPT-INPUT-AMBIGUOUS-SHEET", 422, "无法确定数据工作表", "Data sheet is ambiguous"),
     ProblemType("SXPT-UPLOAD-SCOPE", 403, "超出本单位范围", "Outside your unit"),
     ProblemType("SXPT-DEPARTMENT-UNKNOWN", 422, "院系未登记", "Department not registered"),
+    ProblemType("SXPT-STATE-CONFLICT", 409, "当前状态不允许此操作", "Not allowed in the current state"),
     ProblemType("SXPT-REVIEW-STATE", 409, "记录状态不允许此操作", "Not allowed in the record's state"),
     ProblemType("SXPT-REVIEW-DELETE-PENDING", 409, "记录已申请删除", "Deletion pending"),
     ProblemType("SXPT-REVIEW-REASON-MISSING", 422, "缺少理由", "Reason missing"),

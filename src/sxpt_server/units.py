@@ -522,7 +522,8 @@ def _store_verdict(store: Store, check: UnitCheck, verdict: Verdict, verifier: s
     """Store the verdict, move the waiting records on and audit it, in one transaction."""
     with store.transaction():
         stored = store.finish_unit_check(check.id, claimed_until=claimed_until, state=verdict.state.value,
-                                         reason=verdict.reason, verifier=verifier, now=moment)
+                                         reason=verdict.reason, reason_en=verdict.reason_en, verifier=verifier,
+                                         now=moment)
         if not stored:
             return False
         refresh_unit_states(store, [(check.unit_code, check.unit_name)], now=moment)

@@ -201,3 +201,26 @@ def test_department_sees_only_its_own_records(world: World) -> None:
     assert world.client("dept0").get(f"/api/v1/records/{records['21050102']['id']}").status_code == 404
     assert world.client("dept0").get("/api/v1/records?department=外国语学院").status_code == 403
     assert records["21050101"]["department"] == DEPARTMENT_0
+
+
+def test_failed_unit_check_reads_in_both_languages(world: World) -> None:
+    """A failed unit check shows as the record's issue with the verifier's reason in the asked language."""
+    from sxpt_server.store import get_store
+
+    upload_json(world.client("dept0"), [record(1)])
+    moment = world.clock.now
+    with world.app.app_context():
+        store = get_store()
+        (check,) = store.claim_unit_checks(now=moment, claimed_until=moment.replace(year=moment.year + 1), limit=10)
+        store.finish_unit_check(check.id, claimed_until=moment.replace(year=moment.year + 1), state="校验不通过",
+                                reason="名录中没有该统一社会信用代码", reason_en="The code is not in the directory",
+                                verifier="directory", now=moment)
+        from sxpt_server.checks import refresh_unit_states
+
+        refresh_unit_states(store, [(check.unit_code, check.unit_name)], now=moment)
+    item = stored(world, "dept0")["21050101"]
+    assert item["state"] == "校验不通过"
+    assert item["issues"][-1]["code"] == "SXPT-E-UNIT-VERIFY-FAILED"
+    assert item["issues"][-1]["message"] == "实习单位校验不通过：名录中没有该统一社会信用代码"
+    english = world.client("dept0").get(f"/api/v1/records/{item['id']}?lang=en").get_json()
+    assert english["issues"][-1]["message"].endswith("The code is not in the directory")

@@ -895,7 +895,7 @@ def test_api_retry_passed_conflict(world: World) -> None:
     ids = _world_units(world)
     response = world.client("school").post(f"/api/v1/unit-checks/{ids['check_' + CODE_A]}/retry")
     assert response.status_code == 409
-    assert response.get_json()["code"] == "SXPT-CONFLICT"
+    assert response.get_json()["code"] == "SXPT-STATE-CONFLICT"
 
 
 def test_api_retry_other_school_not_found(world: World) -> None:

@@ -50,7 +50,8 @@ def _unit_issue(check: UnitCheck | None, lang: str) -> list[dict[str, Any]]:
     """Show a failed unit verification as an issue of the record, at the unit code's column."""
     if check is None or check.state != UnitCheckState.FAILED.value:
         return []
-    issue = Issue.from_finding(UNIT_VERIFY_FAILED(reason=check.reason or ""), sheet=None, row=None, column=UNIT_CODE_COLUMN,
+    reason = (check.reason_en or check.reason) if lang == "en" else check.reason
+    issue = Issue.from_finding(UNIT_VERIFY_FAILED(reason=reason or ""), sheet=None, row=None, column=UNIT_CODE_COLUMN,
                                field=UNIT_CODE_HEADER, value=check.unit_code)
     return [{key: value for key, value in issue.to_dict(lang).items() if key not in ("sheet", "row")}]
 

@@ -44,6 +44,7 @@ def _check_json(check: UnitCheck, records: int | None = None) -> dict[str, Any]:
         "unit_name": check.unit_name,
         "state": check.state,
         "reason": check.reason,
+        "reason_en": check.reason_en,
         "verifier": check.verifier,
         "attempts": check.attempts,
         "last_error": check.last_error,
@@ -130,7 +131,7 @@ def retry(check_id: int) -> Response:
                       f"No record of your school uses unit check {check_id}.")
 
     if check.state == UnitCheckState.PASSED.value:
-        raise Problem("SXPT-CONFLICT", "该实习单位已校验通过，无需重新校验。",
+        raise Problem("SXPT-STATE-CONFLICT", "该实习单位已校验通过，无需重新校验。",
                       "The unit has passed verification already; there is nothing to retry.")
     if check.state == UnitCheckState.UNCHECKED.value:
         # Already queued: asking again changes nothing.

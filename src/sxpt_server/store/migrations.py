@@ -270,6 +270,7 @@ _RECORDS_SCHEMA = (
         unit_name TEXT NOT NULL,
         state TEXT NOT NULL,
         reason TEXT,
+        reason_en TEXT,
         verifier TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
         last_error TEXT,

@@ -192,6 +192,7 @@ class UnitCheck:
     unit_name: str
     state: str  # a sxpt_core.review.UnitCheckState value
     reason: str | None
+    reason_en: str | None
     verifier: str | None
     attempts: int
     last_error: str | None

@@ -94,7 +94,7 @@ def _unit_check_from(row: sqlite3.Row) -> UnitCheck:
     assert created is not None
     return UnitCheck(
         id=row["id"], unit_code=row["unit_code"], unit_name=row["unit_name"], state=row["state"],
-        reason=row["reason"], verifier=row["verifier"], attempts=row["attempts"], last_error=row["last_error"],
+        reason=row["reason"], reason_en=row["reason_en"], verifier=row["verifier"], attempts=row["attempts"], last_error=row["last_error"],
         next_attempt_at=next_attempt, created_at=created, checked_at=_parse(row["checked_at"]),
     )
 

@@ -64,11 +64,12 @@ class UnitsMixin:
         reason: str | None,
         verifier: str,
         now: datetime.datetime,
+        reason_en: str | None = None,
     ) -> bool:
         cursor = self._connection.execute(
-            "UPDATE unit_checks SET state = ?, reason = ?, verifier = ?, checked_at = ?, claimed_until = NULL, "
-            "last_error = NULL WHERE id = ? AND state = ? AND claimed_until = ?",
-            (state, reason, verifier, _time(now), check_id, _UNCHECKED, _time(claimed_until)),
+            "UPDATE unit_checks SET state = ?, reason = ?, reason_en = ?, verifier = ?, checked_at = ?, "
+            "claimed_until = NULL, last_error = NULL WHERE id = ? AND state = ? AND claimed_until = ?",
+            (state, reason, reason_en, verifier, _time(now), check_id, _UNCHECKED, _time(claimed_until)),
         )
         return cursor.rowcount == 1
 
@@ -163,7 +164,7 @@ class UnitsMixin:
 
     def reset_unit_check(self, check_id: int, *, now: datetime.datetime) -> bool:
         cursor = self._connection.execute(
-            "UPDATE unit_checks SET state = ?, reason = NULL, verifier = NULL, attempts = 0, last_error = NULL, "
+            "UPDATE unit_checks SET state = ?, reason = NULL, reason_en = NULL, verifier = NULL, attempts = 0, last_error = NULL, "
             "next_attempt_at = ?, claimed_until = NULL, checked_at = NULL WHERE id = ? AND state = ?",
             (_UNCHECKED, _time(now), check_id, _FAILED),
         )

@@ -51,8 +51,9 @@ class UnitQueueStore(Protocol):
         reason: str | None,
         verifier: str,
         now: datetime.datetime,
+        reason_en: str | None = None,
     ) -> bool:
-        """Store the result of a claimed check and release the claim.
+        """Store the result of a claimed check and release the claim; ``reason_en`` is the reason in English.
 
         Returns False, and changes nothing, when the check no longer carries the claim
         ``claimed_until`` (it expired and another worker claimed the check).
