@@ -72,8 +72,12 @@ DEFAULTS: dict[str, Any] = {
     "API_KEY_DEFAULT_DAYS": 365,
     # Number of reverse proxies in front of the server whose X-Forwarded-For is trusted.
     "PROXY_COUNT": 0,
-    # Largest request body, in bytes.
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Largest request body, in bytes: a 50 MB workbook (the reader's own limit) with room for the form.
+    "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,
+    # Most data rows in one upload of records, a roster or a plan.
+    "UPLOAD_MAX_ROWS": 200_000,
+    # Language of messages when a request does not ask with ?lang=: "zh" or "en".
+    "LANGUAGE": "zh",
     # How host organisations (实习单位) are verified: "code" checks the credit code's
     # characters and check character only; "directory" looks code and name up in
     # UNIT_DIRECTORY; "http" sends each unit to the service at UNIT_HTTP_URL.

@@ -235,3 +235,27 @@ def test_other_units_cannot_read_a_batch(world: World) -> None:
     assert world.client("school").get(url).status_code == 200
     for who in ("dept1", "other_school", "province", "ministry"):
         assert world.client(who).get(url + "/report").status_code in (403, 404), who
+
+
+def test_limits_on_rows_and_size(world: World, tmp_path: Path) -> None:
+    """Uploads over the row limit or the body limit are refused with a sentence naming the limit."""
+    world.app.config["UPLOAD_MAX_ROWS"] = 2
+    many = upload_json(world.client("dept0"), [record(index) for index in range(1, 4)])
+    assert many.status_code == 413 and "2" in many.get_json()["detail"]
+    as_file = upload_file(world.client("dept0"), xlsx_of([record(index) for index in range(1, 4)], tmp_path / "a.xlsx"))
+    assert as_file.status_code == 413 and as_file.get_json()["code"] == "SXPT-INPUT-TOO-LARGE"
+
+    world.app.config["MAX_CONTENT_LENGTH"] = 10_000
+    huge = upload_file(world.client("dept0"), bytes(20_000), "实习数据.xlsx")
+    assert huge.status_code == 413
+    assert table_counts(world)["batches"] == 0
+
+
+def test_messages_follow_the_server_language(world: World) -> None:
+    """The LANGUAGE setting picks English reports when a request does not ask."""
+    batch = upload_json(world.client("dept0"), [record(1, 实际实习天数="0")]).get_json()["batch"]
+    world.app.config["LANGUAGE"] = "en"
+    english = world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report").get_json()
+    chinese = world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report?lang=zh").get_json()
+    assert english["issues"][0]["message"] != chinese["issues"][0]["message"]
+    assert english == world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report?lang=en").get_json()

@@ -49,7 +49,7 @@ def request_lang() -> str:
 
 def upload_limits() -> ReadLimits:
     """Return the file limits of uploads from the settings."""
-    return ReadLimits(max_rows=int(current_app.config.get("UPLOAD_MAX_ROWS", 200_000)))
+    return ReadLimits(max_rows=int(current_app.config["UPLOAD_MAX_ROWS"]))
 
 
 def identity_school(store: Store, identity: Identity) -> School:
