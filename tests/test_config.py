@@ -65,3 +65,18 @@ def test_folder_rejected(tmp_path: Path) -> None:
     (tmp_path / "sxpt.toml").mkdir()
     with pytest.raises(ConfigError, match="文件夹"):
         load_config(tmp_path)
+
+
+def test_server_section_read(tmp_path: Path) -> None:
+    """[server] gives the upload commands a URL and a key file relative to sxpt.toml."""
+    config = load_config(write(tmp_path, '[server]\nurl = "https://sxpt.example.edu.cn"\napi_key_file = "key.txt"\n'))
+    assert config.server_url == "https://sxpt.example.edu.cn"
+    assert config.api_key_file == tmp_path / "key.txt"
+
+
+@pytest.mark.parametrize("text", ['[server]\nurl = "sxpt.example.edu.cn"\n', "[server]\nurl = 8000\n",
+                                  "[server]\napi_key_file = 1\n", '[server]\napi_key = "sxpt_x_y"\n'])
+def test_server_section_invalid(tmp_path: Path, text: str) -> None:
+    """A URL without a scheme, a number, or the key itself in the file is refused with the setting named."""
+    with pytest.raises(ConfigError, match="server"):
+        load_config(write(tmp_path, text))

@@ -48,11 +48,16 @@ class Config:
     roster: Path | None = None
     plan: Path | None = None
     path: Path | None = None
+    # [server]: the sxpt server for ``sxpt upload`` and ``sxpt export``, and a file holding
+    # the API key. The key itself never goes into sxpt.toml, which is often shared.
+    server_url: str | None = None
+    api_key_file: Path | None = None
 
 
 KNOWN_KEYS = {
     "school": {"name", "unit_code", "city_code", "year_start", "template"},
     "files": {"roster", "plan"},
+    "server": {"url", "api_key_file"},
 }
 
 
@@ -147,4 +152,13 @@ def load_config(folder: Path | None = None) -> Config:
     base = path.parent
     roster = base / files["roster"] if files.get("roster") else None
     plan = base / files["plan"] if files.get("plan") else None
-    return Config(school=school, roster=roster, plan=plan, path=path)
+    server = data.get("server", {})
+    url = server.get("url")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise _config_error(path, "server.url 应是以 http:// 或 https:// 开头的地址，例如 url = \"https://sxpt.example.edu.cn\"",
+                            "server.url must be an address starting with http:// or https://")
+    key_file = server.get("api_key_file")
+    if key_file is not None and not isinstance(key_file, str):
+        raise _config_error(path, "server.api_key_file 应是加引号的文件路径", "server.api_key_file must be a quoted path")
+    return Config(school=school, roster=roster, plan=plan, path=path, server_url=url,
+                  api_key_file=base / key_file if key_file else None)
