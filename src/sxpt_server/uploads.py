@@ -42,7 +42,7 @@ from sxpt_core.templates import Template, get_template
 from sxpt_core.validate import MODELS, Validation, validate_rows, validate_table
 from sxpt_server import audit, checks
 from sxpt_server.problems import Problem
-from sxpt_server.store import School, Store
+from sxpt_server.store import ConflictError, School, Store
 from sxpt_server.store.records import Batch, NewBatch, RecordWrite
 
 __all__ = [
@@ -234,6 +234,19 @@ def _unit_pair(cells: Mapping[str, Any]) -> tuple[str, str] | None:
     return (str(code), str(name))
 
 
+def _replayed(store: Store, school: School, upload: Upload, kind: str) -> Batch | None:
+    """Return the batch of an earlier request with the same idempotency key, if there was one."""
+    if not upload.idempotency_key:
+        return None
+    earlier = store.find_batch_by_idempotency_key(school.code, upload.idempotency_key)
+    if earlier is not None and earlier.kind != kind:
+        raise Problem("SXPT-STATE-CONFLICT",
+                      f"Idempotency-Key 已用于第 {earlier.id} 批上传（另一种文件）。每次新的上传请用新的值。",
+                      f"The Idempotency-Key was used for batch {earlier.id}, another kind of file. Use a new value "
+                      "for each new upload.")
+    return earlier
+
+
 def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
@@ -287,10 +300,9 @@ def _prepare_rows(validation: Validation, raws: Mapping[int, Mapping[str, Any]],
 def upload_records(store: Store, *, actor: access.Unit, actor_name: str, school: School, upload: Upload,
                    now: datetime.datetime, limits: ReadLimits) -> UploadResult:
     """Check and store an upload of records; see the module docstring for what is stored."""
-    if upload.idempotency_key:
-        earlier = store.find_batch_by_idempotency_key(school.code, upload.idempotency_key)
-        if earlier is not None:
-            return UploadResult(earlier, replayed=True)
+    earlier = _replayed(store, school, upload, "records")
+    if earlier is not None:
+        return UploadResult(earlier, replayed=True)
 
     context = checks.school_context(store, school, now)
     template = get_template("records", context.school.template_version)
@@ -298,9 +310,24 @@ def upload_records(store: Store, *, actor: access.Unit, actor_name: str, school:
     departments = {department.name for department in store.list_departments(school.code)}
     _check_scope(actor, school, departments, validation.rows)
     rows, not_stored = _prepare_rows(validation, raws, template)
+
+    try:
+        return _store_records(store, actor=actor, actor_name=actor_name, school=school, upload=upload, now=now,
+                              validation=validation, rows=rows, not_stored=not_stored, source=source, media=media)
+    except ConflictError:
+        # A concurrent request with the same idempotency key stored its batch first.
+        earlier = _replayed(store, school, upload, "records")
+        if earlier is None:
+            raise
+        return UploadResult(earlier, replayed=True)
+
+
+def _store_records(store: Store, *, actor: access.Unit, actor_name: str, school: School, upload: Upload,
+                   now: datetime.datetime, validation: Validation, rows: list[_Row],
+                   not_stored: list[dict[str, Any]], source: bytes, media: str) -> UploadResult:
+    """Store the checked rows of an upload and its batch in one transaction."""
     file_digest = _digest(source)
     uploader_department = actor.department or ""
-
     with store.transaction():
         existing = store.records_by_key(school.code, (row.key for row in rows))
         refused: list[int] = []
@@ -369,6 +396,9 @@ def upload_reference_list(store: Store, *, kind: str, actor: access.Unit, actor_
     A file with errors is kept as a rejected batch with its report, and the current list
     stays. After a new list, the school's waiting records are checked again.
     """
+    earlier = _replayed(store, school, upload, kind)
+    if earlier is not None:
+        return UploadResult(earlier, replayed=True)
     context = checks.school_context(store, school, now)
     validation, _raws, source, media = _validate(upload, kind, context, limits)
     report = validation.report
@@ -382,6 +412,22 @@ def upload_reference_list(store: Store, *, kind: str, actor: access.Unit, actor_
     status = "rejected" if report.has_errors else "stored"
     model = MODELS[kind]
     entries = [converter.unstructure(item, model) for item in validation.models()] if status == "stored" else []
+    try:
+        return _store_reference_list(store, kind=kind, actor=actor, actor_name=actor_name, school=school,
+                                     upload=upload, now=now, report=report, status=status, entries=entries,
+                                     source=source, media=media)
+    except ConflictError:
+        earlier = _replayed(store, school, upload, kind)
+        if earlier is None:
+            raise
+        return UploadResult(earlier, replayed=True)
+
+
+def _store_reference_list(store: Store, *, kind: str, actor: access.Unit, actor_name: str, school: School,
+                          upload: Upload, now: datetime.datetime, report: Report, status: str,
+                          entries: list[dict[str, Any]], source: bytes, media: str) -> UploadResult:
+    """Store a roster or plan batch, and make its list current when it has no errors."""
+    file_digest = _digest(source)
     with store.transaction():
         batch_id = store.add_batch(NewBatch(
             kind=kind, province=school.province, school=school.code, department="", actor=actor_name,

@@ -259,3 +259,19 @@ def test_messages_follow_the_server_language(world: World) -> None:
     chinese = world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report?lang=zh").get_json()
     assert english["issues"][0]["message"] != chinese["issues"][0]["message"]
     assert english == world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report?lang=en").get_json()
+
+
+def test_idempotency_key_on_rosters(world: World, tmp_path: Path) -> None:
+    """A retried roster upload replays its batch; the same key on another kind of upload is a conflict."""
+    broken = roster_file(tmp_path, [("21050101", "张三"), ("21050101", "李四")], "broken.xlsx")
+    key = {"Idempotency-Key": "roster-2025-autumn"}
+    first = world.client("school").post("/api/v1/roster", data={"file": (io.BytesIO(broken), "学籍.xlsx")},
+                                        content_type="multipart/form-data", headers=key)
+    again = world.client("school").post("/api/v1/roster", data={"file": (io.BytesIO(broken), "学籍.xlsx")},
+                                        content_type="multipart/form-data", headers=key)
+    assert first.status_code == 201
+    assert again.status_code == 200 and again.get_json()["replayed"] is True
+    assert again.get_json()["batch"]["id"] == first.get_json()["batch"]["id"]
+
+    records = upload_json(world.client("school"), [record(1)], **key)
+    assert records.status_code == 409 and records.get_json()["code"] == "SXPT-STATE-CONFLICT"

@@ -33,7 +33,8 @@ bp = Blueprint("exports", __name__)
 
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    # Flask adds "; charset=utf-8" to text types itself.
+    "csv": "text/csv",
 }
 VERSION_LABELS = {"approved": "审核通过版本", "current": "当前版本"}
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from sxpt_server.store.base import ConflictError
 from sxpt_server.store.records import (
     Batch,
     NewBatch,
@@ -150,7 +151,16 @@ class RecordsMixin:
     # --- batches ---
 
     def add_batch(self, batch: NewBatch) -> int:
-        cursor = self._connection.execute(
+        try:
+            cursor = self._insert_batch(batch)
+        except sqlite3.IntegrityError as error:
+            # Only the idempotency key is unique: a concurrent request with the same key won.
+            raise ConflictError(str(error)) from error
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def _insert_batch(self, batch: NewBatch) -> sqlite3.Cursor:
+        return self._connection.execute(
             "INSERT INTO batches (kind, province, school, department, actor, filename, media_type, digest, "
             "idempotency_key, status, created_at, rows, valid_rows, errors, warnings, created, updated, unchanged, "
             "not_stored, report, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -159,8 +169,6 @@ class RecordsMixin:
              batch.rows, batch.valid_rows, batch.errors, batch.warnings, batch.created, batch.updated,
              batch.unchanged, batch.not_stored, _dump(batch.report), batch.source),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     def get_batch(self, batch_id: int) -> Batch | None:
         row = self._connection.execute(f"SELECT {_BATCH_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()
