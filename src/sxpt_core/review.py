@@ -241,7 +241,9 @@ def transition(
         if status.state is not RecordState.AWAITING_REVIEW:
             raise _refuse("SXPT-REVIEW-STATE", f"只有待审核的记录可以审核通过，这条记录现在是“{status.state.value}”。",
                           f"Only records waiting for review can be approved; this one is {status.state.value}.")
-        return Transition(RecordStatus(RecordState.APPROVED, True, False), approve_current=True)
+        # A pending deletion request stays: the school decides it separately, with a reason.
+        return Transition(attrs.evolve(status, state=RecordState.APPROVED, has_approved_version=True),
+                          approve_current=True)
 
     if action is Action.RETURN:
         if status.state not in (RecordState.AWAITING_REVIEW, RecordState.CHECK_FAILED):

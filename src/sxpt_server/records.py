@@ -63,6 +63,10 @@ def visible_filter(unit: access.Unit, base: RecordFilter) -> RecordFilter:
     Departments and schools read their own records in every state; provinces and the
     ministry read approved versions only. A filter outside the unit raises 403.
     """
+    if unit.level in (access.Level.MINISTRY, access.Level.PROVINCE) and (base.states or base.delete_requested is not None):
+        raise Problem("SXPT-VALIDATION", "省级和部级用户只能看到审核通过的版本，不能按状态或删除申请筛选。",
+                      "Province and ministry users see approved versions only and cannot filter by state or by "
+                      "deletion request.")
     if unit.level is access.Level.MINISTRY:
         return _with(base, approved_only=True)
     if unit.level is access.Level.PROVINCE:

@@ -122,9 +122,6 @@ def list_records() -> Response:
     store = get_store()
     identity: Identity = g.identity
     query = record_filter()
-    if query.approved_only and query.states:
-        raise Problem("SXPT-VALIDATION", "省级和部级用户只能看到审核通过的记录，不能按状态筛选。",
-                      "Province and ministry users see approved records only and cannot filter by state.")
     records = store.list_records(query)
     lang = request_lang()
     next_after = records[-1].id if len(records) == query.limit else None

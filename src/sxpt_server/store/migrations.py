@@ -227,13 +227,17 @@ _RECORDS_SCHEMA = (
     "CREATE INDEX records_unit ON records (unit_code, unit_name)",
     "CREATE INDEX records_student ON records (school, student_id)",
     # Every content a record has had. ``cells`` is the row keyed by template header;
-    # ``issues`` the checks' findings for it.
+    # ``issues`` the checks' findings for it. The columns before ``cells`` copy fields of
+    # the version, so that provinces filter the approved version, not a pending edit.
     """CREATE TABLE record_versions (
         id INTEGER PRIMARY KEY,
         record_id INTEGER NOT NULL REFERENCES records(id),
         version INTEGER NOT NULL,
         department TEXT NOT NULL,
         reporting_month TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        course_code TEXT NOT NULL,
+        unit_code TEXT NOT NULL,
         cells TEXT NOT NULL,
         issues TEXT NOT NULL,
         digest TEXT NOT NULL,

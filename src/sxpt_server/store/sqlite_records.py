@@ -113,26 +113,25 @@ def _where(query: RecordFilter) -> tuple[str, list[Any]]:
         add("r.province = ?", query.province)
     if query.school is not None:
         add("r.school = ?", query.school)
+    # Provinces and the ministry filter the fields of the approved version ("a"), never
+    # those of a pending edit; the school and its departments filter the current one.
+    version = "r"
     if query.approved_only:
         clauses.append("r.approved_version IS NOT NULL")
-        if query.department is not None:
-            add("a.department = ?", query.department)
-        if query.reporting_month is not None:
-            add("a.reporting_month = ?", query.reporting_month)
-    else:
-        if query.department is not None:
-            add("r.department = ?", query.department)
-        if query.reporting_month is not None:
-            add("r.reporting_month = ?", query.reporting_month)
+        version = "a"
+    if query.department is not None:
+        add(f"{version}.department = ?", query.department)
+    if query.reporting_month is not None:
+        add(f"{version}.reporting_month = ?", query.reporting_month)
+    if query.student_id is not None:
+        add(f"{version}.student_id = ?", query.student_id)
+    if query.course_code is not None:
+        add(f"{version}.course_code = ?", query.course_code)
+    if query.unit_code is not None:
+        add(f"{version}.unit_code = ?", query.unit_code)
     if query.states:
         clauses.append(f"r.state IN ({', '.join('?' * len(query.states))})")
         parameters.extend(query.states)
-    if query.student_id is not None:
-        add("r.student_id = ?", query.student_id)
-    if query.course_code is not None:
-        add("r.course_code = ?", query.course_code)
-    if query.unit_code is not None:
-        add("r.unit_code = ?", query.unit_code)
     if query.delete_requested is not None:
         add("r.delete_requested = ?", int(query.delete_requested))
     if query.after_id is not None:
@@ -266,9 +265,11 @@ class RecordsMixin:
                          record_id),
                     )
                 self._connection.execute(
-                    "INSERT INTO record_versions (record_id, version, department, reporting_month, cells, issues, "
-                    "digest, batch_id, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record_id, version, write.department, write.reporting_month, _dump(dict(write.cells)),
+                    "INSERT INTO record_versions (record_id, version, department, reporting_month, student_id, "
+                    "course_code, unit_code, cells, issues, digest, batch_id, created_at, created_by) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record_id, version, write.department, write.reporting_month, write.student_id,
+                     write.course_code, write.unit_code, _dump(dict(write.cells)),
                      _dump([dict(issue) for issue in write.issues]), write.digest, batch_id, moment, actor),
                 )
                 ids.append(record_id)
