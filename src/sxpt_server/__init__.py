@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sxpt_server import api, hooks, problems, ratelimit, store, units
+from sxpt_server import api, hooks, problems, ratelimit, store, units, web
 from sxpt_server.config import DEFAULTS, instance_path, load_secret_key
 from sxpt_server.sms import gateway_from_config
 
@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprints(app)
     ratelimit.init_app(app)
     units.init_app(app)
+    web.init_app(app)
 
     from sxpt_server import cli  # imported here: the command module imports create_app
 

@@ -180,7 +180,7 @@ MESSAGES: dict[str, str] = {
     "batch.status": "Outcome",
     "batch.status.stored": "Stored",
     "batch.status.rejected": "Not used (errors)",
-    "batch.counts": "{errors} errors, {warnings} warnings",
+    "batch.counts": "errors: {errors}, warnings: {warnings}",
     "batch.created": "New records",
     "batch.updated": "Updated records",
     "batch.unchanged_rows": "Unchanged",
@@ -192,7 +192,7 @@ MESSAGES: dict[str, str] = {
     "batch.rejected.plan": "The training plan has errors and is not used; the current version stays. Fix the problems "
                            "below and upload it again.",
     "batch.rejected.records": "This upload was not stored.",
-    "batch.has_errors": "This upload has {errors} errors. Records with errors cannot go to review: fix them as the "
+    "batch.has_errors": "This upload has errors ({errors}). Records with errors cannot go to review: fix them as the "
                         "table says and upload again, or edit them on the record pages.",
     "batch.clean": "No errors found.",
     "batch.download_annotated": "Download the annotated workbook",
