@@ -8,9 +8,12 @@ its pending codes, as the official FAQ describes for a phone change.
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 import unicodedata
 from typing import Any
+
+from flask import current_app, g
 
 from sxpt_core import access, auth
 from sxpt_server import audit
@@ -21,9 +24,12 @@ from sxpt_server.sms import mask_phone
 from sxpt_server.store import Account, Store
 from sxpt_server.verification import send_code
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "change_phone",
     "check_contact_name",
+    "check_credentials",
     "check_password",
     "check_phone",
     "check_phone_free",
@@ -167,3 +173,45 @@ def delete_account(store: Store, account: Account) -> None:
     store.delete_account(account.id)
     audit.record(store, "account_deleted", target=account.name, unit=account.unit)
 
+
+def _dummy_hash() -> str:
+    """Return a password hash to verify against for unknown accounts, made once per app."""
+    cached: str | None = current_app.extensions.get("sxpt_dummy_hash")
+    if cached is None:
+        cached = auth.hash_password(secrets.token_hex(16), salt=secrets.token_bytes(auth.SALT_BYTES))
+        current_app.extensions["sxpt_dummy_hash"] = cached
+    return cached
+
+
+def _password_matches(account: Account | None, password: str) -> bool:
+    """Check the password in about the same time whether or not the account exists and is active."""
+    if account is None or not account.active or not account.password_hash:
+        auth.verify_password(password, _dummy_hash())
+        return False
+    try:
+        return auth.verify_password(password, account.password_hash)
+    except ValueError:
+        logger.error("account %s has an invalid password hash (request %s)", account.name, g.get("request_id"))
+        return False
+
+
+def check_credentials(store: Store, name: str, password: str) -> Account:
+    """Return the active account with ``name`` and ``password``, or raise 401 and audit the failure.
+
+    The password check takes about the same time whether or not the account exists.
+    """
+    account = store.get_account_by_name(name)
+    if not _password_matches(account, password):
+        if account is None:
+            # Account names are not secret, so the name tried is recorded to show guessing.
+            audit.record(store, "login_failed", reason="unknown_account", account=name[:64])
+        else:
+            reason = "password" if account.active else "not_activated"
+            audit.record(store, "login_failed", target=account.name, unit=account.unit, reason=reason)
+        raise Problem(
+            "SXPT-AUTH-CREDENTIALS",
+            "账号或密码错误。新账号请先用激活短信中的激活码设置密码。",
+            "Wrong account name or password. A new account first sets its password with the activation code.",
+        )
+    assert account is not None
+    return account

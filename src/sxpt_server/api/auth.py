@@ -13,11 +13,11 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, g, jsonify
 
 from sxpt_core import auth
 from sxpt_server import audit
-from sxpt_server.accounts import check_password, set_password
+from sxpt_server.accounts import check_credentials, check_password, set_password
 from sxpt_server.api import spec
 from sxpt_server.api.common import account_json, read_json, text_field
 from sxpt_server.clock import now
@@ -40,27 +40,6 @@ bp = Blueprint("auth", __name__)
 logger = logging.getLogger(__name__)
 
 
-def _dummy_hash() -> str:
-    """Return a password hash to verify against for unknown accounts, made once per app."""
-    cached: str | None = current_app.extensions.get("sxpt_dummy_hash")
-    if cached is None:
-        cached = auth.hash_password(secrets.token_hex(16), salt=secrets.token_bytes(auth.SALT_BYTES))
-        current_app.extensions["sxpt_dummy_hash"] = cached
-    return cached
-
-
-def _password_matches(account: Account | None, password: str) -> bool:
-    """Check the password in about the same time whether or not the account exists and is active."""
-    if account is None or not account.active or not account.password_hash:
-        auth.verify_password(password, _dummy_hash())
-        return False
-    try:
-        return auth.verify_password(password, account.password_hash)
-    except ValueError:
-        logger.error("account %s has an invalid password hash (request %s)", account.name, g.get("request_id"))
-        return False
-
-
 def _check_credentials(store: Store, data: dict[str, Any]) -> Account:
     """Return the account whose name and password the request gives, or raise 401."""
     name = text_field(data, "account", label="账号")
@@ -71,21 +50,7 @@ def _check_credentials(store: Store, data: dict[str, Any]) -> Account:
         raise Problem("SXPT-AUTH-CREDENTIALS", "请填写密码。", "The password is missing.")
 
     assert name is not None
-    account = store.get_account_by_name(name)
-    if not _password_matches(account, password):
-        if account is None:
-            # Account names are not secret, so the name tried is recorded to show guessing.
-            audit.record(store, "login_failed", reason="unknown_account", account=name[:64])
-        else:
-            reason = "password" if account.active else "not_activated"
-            audit.record(store, "login_failed", target=account.name, unit=account.unit, reason=reason)
-        raise Problem(
-            "SXPT-AUTH-CREDENTIALS",
-            "账号或密码错误。新账号请先用激活短信中的激活码设置密码。",
-            "Wrong account name or password. A new account first sets its password with the activation code.",
-        )
-    assert account is not None
-    return account
+    return check_credentials(store, name, password)
 
 
 @bp.post("/auth/code")

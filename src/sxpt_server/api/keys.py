@@ -9,28 +9,26 @@ any time. A program sends it as ``Authorization: Bearer sxpt_…``.
 from __future__ import annotations
 
 import datetime
-import secrets
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify
 
-from sxpt_core import access, auth
+from sxpt_core import access
 from sxpt_server import audit
 from sxpt_server.api import spec
 from sxpt_server.api.common import api_key_json, iso, read_json, text_field
 from sxpt_server.clock import now
+from sxpt_server.keys import issue_api_key
 from sxpt_server.organisations import check_department_name, field_error, invalid, unit_exists
 from sxpt_server.problems import Problem
 from sxpt_server.sessions import Identity, login_required
-from sxpt_server.store import ApiKey, ConflictError, get_store
+from sxpt_server.store import ApiKey, get_store
 
 __all__ = ["PATHS", "bp"]
 
 bp = Blueprint("keys", __name__)
 
 LABEL_MAX_LENGTH = 100
-# Prefixes have 40 random bits, so a second draw is already rare.
-PREFIX_ATTEMPTS = 3
 
 
 def _forbidden() -> Problem:
@@ -94,28 +92,11 @@ def issue() -> tuple[Response, int]:
     days = _lifetime_days(data)
 
     moment = now()
-    key, stored = _add_key(label, scope, identity.actor, moment, moment + datetime.timedelta(days=days))
+    key, stored = issue_api_key(store, label, scope, identity.actor, moment,
+                                moment + datetime.timedelta(days=days))
     audit.record(store, "key_created", target=stored.prefix, unit=scope, label=label, expires_at=iso(stored.expires_at))
 
     return jsonify({**api_key_json(store, stored), "key": key}), 201
-
-
-def _add_key(
-    label: str, scope: access.Unit, created_by: str, moment: datetime.datetime, expires_at: datetime.datetime
-) -> tuple[str, ApiKey]:
-    """Store a new key and return it with its row; a prefix that is taken already is drawn again."""
-    store = get_store()
-    for _attempt in range(PREFIX_ATTEMPTS):
-        key, prefix = auth.new_api_key(secrets.token_bytes(auth.API_KEY_RANDOM_BYTES))
-        try:
-            stored = store.add_api_key(
-                prefix=prefix, digest=auth.api_key_digest(key), label=label, unit=scope, created_by=created_by,
-                now=moment, expires_at=expires_at,
-            )
-        except ConflictError:
-            continue
-        return key, stored
-    raise RuntimeError(f"no free API key prefix after {PREFIX_ATTEMPTS} attempts")
 
 
 def _managed_key(prefix: str) -> ApiKey:

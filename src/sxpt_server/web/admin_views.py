@@ -24,11 +24,11 @@ from sxpt_server.accounts import (
     delete_account,
     send_activation,
 )
+from sxpt_server.clock import now
 
 # NOTE: the API keeps key generation (with its retry on a taken prefix) in this private
 # helper; the page calls it rather than copy it.
-from sxpt_server.api.keys import _add_key
-from sxpt_server.clock import now
+from sxpt_server.keys import issue_api_key
 from sxpt_server.organisations import (
     check_department_name,
     make_unit,
@@ -279,7 +279,8 @@ def key_issue() -> ResponseReturnValue:
         return _keys_page(problem_status(problem), error=i18n.problem_detail(problem), form=form)
 
     moment = now()
-    secret, stored = _add_key(form["label"], scope, identity.actor, moment, moment + datetime.timedelta(days=days))
+    secret, stored = issue_api_key(store, form["label"], scope, identity.actor, moment,
+                                   moment + datetime.timedelta(days=days))
     audit.record(store, "key_created", target=stored.prefix, unit=scope, label=form["label"],
                  expires_at=stored.expires_at.isoformat())
     # The key is shown in this response only; it is never stored or put into a URL.

@@ -18,11 +18,10 @@ from werkzeug.wrappers import Response
 
 from sxpt_core import auth
 from sxpt_server import audit
-from sxpt_server.accounts import check_password, set_password
+from sxpt_server.accounts import check_credentials, check_password, set_password
 
 # NOTE: the password check of the API lives in this private helper. The page calls it rather
 # than copy it, so both keep the same timing for unknown accounts and the same audit entries.
-from sxpt_server.api.auth import _check_credentials
 from sxpt_server.clock import now
 from sxpt_server.problems import Problem
 from sxpt_server.sessions import (
@@ -124,7 +123,7 @@ def login_send_code() -> ResponseReturnValue:
                            error=i18n.translate("login.missing_account" if not name else "login.missing_password"))
 
     try:
-        account = _check_credentials(store, {"account": name, "password": password})
+        account = check_credentials(store, name, password)
     except Problem as problem:
         return _login_page(problem_status(problem), account=name, next=target, error=i18n.problem_detail(problem))
 
