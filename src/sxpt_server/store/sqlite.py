@@ -8,6 +8,7 @@ database runs in WAL mode, so readers do not wait for the writer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -113,8 +114,13 @@ class SQLiteStore(RecordsMixin, UnitsMixin, StatsMixin):
         if not self.path.parent.exists():
             self.path.parent.mkdir(mode=0o700, parents=True)
         # The database contains phone numbers and code digests: readable by the owner only.
-        # SQLite gives the -wal and -shm files the mode of the database file.
-        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        # SQLite gives the -wal and -shm files the mode of the database file. The file is
+        # touched only when it does not exist yet: closing any other descriptor of an open
+        # database drops this process's POSIX locks on it, and another process could then
+        # check the WAL in and delete it under the connections of this one.
+        if not self.path.exists():
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self._connection = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         self._connection.row_factory = sqlite3.Row
         self._connection.execute("PRAGMA journal_mode=WAL")
