@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sxpt_server import api, hooks, problems, ratelimit, store, units, web
-from sxpt_server.config import DEFAULTS, instance_path, load_secret_key
+from sxpt_server.config import DEFAULTS, check_settings, instance_path, load_secret_key
 from sxpt_server.sms import gateway_from_config
 
 __all__ = ["create_app"]
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("SXPT")
     if test_config is not None:
         app.config.from_mapping(test_config)
+    check_settings(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(folder)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from sxpt_core import __version__, access
+from sxpt_core.errors import SxptError
 from sxpt_core.review import UnitCheckState
 from sxpt_server import units
 from sxpt_server.accounts import check_contact_name, check_phone, create_account, delete_account, send_activation
@@ -257,6 +258,14 @@ def _create_app() -> Flask:
 
     try:
         return create_app()
+    except SxptError as error:
+        raise click.ClickException(
+            f"服务器设置无效：{error.message} / Invalid server settings: {error.message_en or error.message}") from None
+    except SyntaxError as error:
+        raise click.ClickException(
+            f"设置文件 {error.filename} 第 {error.lineno} 行有语法错误：{error.msg}。请按 Python 的写法改正，"
+            f"如 API_KEY_MAX_DAYS = 90。 / The settings file {error.filename} has a syntax error on line "
+            f"{error.lineno}: {error.msg}.") from None
     except (ValueError, RuntimeError, OSError) as error:
         raise click.ClickException(f"服务器设置无效：{error} / Invalid server settings: {error}") from None
 

@@ -20,7 +20,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULTS", "INSTANCE_ENV", "SECRET_KEY_FILE", "instance_path", "load_secret_key", "utc_now"]
+__all__ = ["DEFAULTS", "INSTANCE_ENV", "SECRET_KEY_FILE", "check_settings", "instance_path", "load_secret_key",
+           "utc_now"]
 
 INSTANCE_ENV = "SXPT_INSTANCE_PATH"
 SECRET_KEY_FILE = "secret_key"
@@ -144,3 +145,34 @@ def load_secret_key(folder: Path) -> str:
     if len(key) < 32:
         raise RuntimeError(f"the secret key in {path} is shorter than 32 characters; delete the file to regenerate it")
     return key
+
+
+# Settings that must be whole numbers (with their smallest value) or booleans; checked at
+# start-up so that a typing mistake in config.py or SXPT_* stops the server with its name
+# instead of failing every request later.
+_WHOLE_NUMBERS = {"MAX_CONTENT_LENGTH": 1, "UPLOAD_MAX_ROWS": 1, "API_KEY_MAX_DAYS": 1, "API_KEY_DEFAULT_DAYS": 1,
+                  "PROXY_COUNT": 0}
+_BOOLEANS = ("RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "UNIT_WORKER_THREAD")
+
+
+def check_settings(config: dict[str, Any]) -> None:
+    """Raise ``ConfigError`` naming the first setting whose value has the wrong type or range."""
+    from sxpt_core.errors import ConfigError
+
+    for name, smallest in _WHOLE_NUMBERS.items():
+        value = config.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+            raise ConfigError(f"设置 {name} 须为不小于 {smallest} 的整数，而不是 {value!r}。",
+                              message_en=f"The setting {name} must be a whole number of at least {smallest}, "
+                                         f"not {value!r}.")
+    for name in _BOOLEANS:
+        value = config.get(name)
+        if not isinstance(value, bool):
+            raise ConfigError(f"设置 {name} 须为 true 或 false（config.py 中写 True 或 False），而不是 {value!r}。",
+                              message_en=f"The setting {name} must be true or false, not {value!r}.")
+    if config.get("LANGUAGE") not in ("zh", "en"):
+        raise ConfigError(f"设置 LANGUAGE 须为 zh 或 en，而不是 {config.get('LANGUAGE')!r}。",
+                          message_en=f"The setting LANGUAGE must be zh or en, not {config.get('LANGUAGE')!r}.")
+    if config["API_KEY_DEFAULT_DAYS"] > config["API_KEY_MAX_DAYS"]:
+        raise ConfigError("设置 API_KEY_DEFAULT_DAYS 不能大于 API_KEY_MAX_DAYS。",
+                          message_en="API_KEY_DEFAULT_DAYS must not be greater than API_KEY_MAX_DAYS.")

@@ -15,7 +15,16 @@ import attrs
 
 from sxpt_core import access
 from sxpt_core import records as core_records
-from sxpt_core.review import Action, RecordState, RecordStatus, ReviewError, can_accept, transition
+from sxpt_core.review import (
+    UNIT_VERIFY_FAILED,
+    Action,
+    RecordState,
+    RecordStatus,
+    ReviewError,
+    UnitCheckState,
+    can_accept,
+    transition,
+)
 from sxpt_core.templates import get_template
 from sxpt_core.validate import validate_rows
 from sxpt_server import audit, checks
@@ -248,6 +257,14 @@ def accept_exception(store: Store, *, actor: access.Unit, actor_name: str, recor
                       f"{code} 不能登记为例外：只有提醒、统一社会信用代码校验位错误和单位校验不通过可以。",
                       f"{code} cannot be accepted: only warnings, a wrong check character of the credit code and a "
                       "failed unit verification can.")
+    codes = {issue["code"] for issue in record.issues}
+    if code == UNIT_VERIFY_FAILED.code:
+        check = store.unit_checks_for([(record.unit_code, record.unit_name)]).get((record.unit_code, record.unit_name))
+        if check is not None and check.state == UnitCheckState.FAILED.value:
+            codes.add(code)
+    if code not in codes:
+        raise Problem("SXPT-EXCEPTION-NOT-ALLOWED", f"记录 {record.id} 没有问题 {code}，无需登记例外。",
+                      f"Record {record.id} has no issue {code}; there is nothing to accept.")
     if reason is None or not reason.strip() or len(reason) > 500:
         raise Problem("SXPT-REVIEW-REASON-MISSING", "请填写 1 至 500 字的理由，例如“已核对营业执照”。",
                       "Give a reason of 1 to 500 characters, such as 'checked the business licence'.")

@@ -465,7 +465,11 @@ def verifier_from_config(app: Flask) -> Verifier:
     if kind == "code":
         return CodeOnlyVerifier()
     if kind == "directory":
-        path = Path(config["UNIT_DIRECTORY"])
+        setting = config.get("UNIT_DIRECTORY")
+        if not isinstance(setting, str) or not setting.strip():
+            raise ConfigError("UNIT_VERIFIER 为 directory 时须把 UNIT_DIRECTORY 设为单位名录 CSV 文件的路径。",
+                              message_en="UNIT_VERIFIER is directory, so UNIT_DIRECTORY must name the CSV file of units.")
+        path = Path(setting)
         if not path.is_absolute():
             path = Path(app.instance_path) / path
         return DirectoryVerifier.from_file(path)

@@ -111,6 +111,18 @@ def _check_json_rows(rows: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _check_json_keys(rows: Sequence[Mapping[str, Any]], headers: Mapping[str, str]) -> None:
+    """Refuse JSON records with keys that are not template headers, which would be lost silently."""
+    for index, row in enumerate(rows, start=1):
+        unknown = sorted(key for key in row if key not in headers)
+        if unknown:
+            raise Problem("SXPT-VALIDATION",
+                          f"第 {index} 条记录有模板中没有的字段：{'、'.join(unknown)}。字段名须与实习数据模板表头一致"
+                          "（如 学生姓名、实习单位统一社会信用代码）。",
+                          f"Record {index} has fields that the template does not have: {', '.join(unknown)}. Use "
+                          "the template's headers.", extra={"record": index, "fields": unknown})
+
+
 def _validate(upload: Upload, kind: str, context: Context, limits: ReadLimits) -> tuple[Validation, dict[int, dict[str, Any]], bytes, str]:
     """Run the core checks; return the validation, the raw values by row, the source bytes and media type."""
     template = get_template(kind, context.school.template_version)
@@ -120,8 +132,9 @@ def _validate(upload: Upload, kind: str, context: Context, limits: ReadLimits) -
         if len(rows) > limits.max_rows:
             raise Problem("SXPT-INPUT-TOO-LARGE", f"一次最多提交 {limits.max_rows} 条记录，本次 {len(rows)} 条。",
                           f"At most {limits.max_rows} records per upload; this one has {len(rows)}.")
-        validation = validate_rows(rows, context, kind=kind, first_row=2)
         headers = {column.header: column.attr for column in template}
+        _check_json_keys(rows, headers)
+        validation = validate_rows(rows, context, kind=kind, first_row=2)
         for number, row in enumerate(rows, start=2):
             raws[number] = {headers[key]: value for key, value in row.items() if key in headers}
         return validation, raws, json_rows_as_csv(template, rows), JSON_MEDIA_TYPE
@@ -134,6 +147,10 @@ def _validate(upload: Upload, kind: str, context: Context, limits: ReadLimits) -
         validation = validate_table(table, context, template=template)
     except InputError as error:
         raise problem_from_input_error(error) from error
+    if not source_rows:
+        raise Problem("SXPT-INPUT", "文件只有表头，没有数据行：请在表头下方填写记录后再上传。",
+                      "The file has a header row but no data rows; fill in the records below the header and upload "
+                      "again.")
     mapped = [(position, source.column.attr) for position, source in enumerate(table.columns)
               if source.column is not None]
     for source_row in source_rows:

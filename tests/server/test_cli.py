@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -97,3 +98,39 @@ def test_commands_documented(app: Flask) -> None:
         command = app.cli.get_command(None, name)  # type: ignore[arg-type]
         assert command is not None, name
         assert "Example:" in (command.help or ""), name
+
+
+@pytest.mark.parametrize(("settings", "fragment"), [
+    ({"MAX_CONTENT_LENGTH": "abc"}, "MAX_CONTENT_LENGTH"),
+    ({"RATELIMIT_ENABLED": "yes"}, "RATELIMIT_ENABLED"),
+    ({"LANGUAGE": "fr"}, "LANGUAGE"),
+    ({"API_KEY_DEFAULT_DAYS": 800}, "API_KEY_DEFAULT_DAYS"),
+    ({"UNIT_VERIFIER": "directory", "UNIT_DIRECTORY": None}, "UNIT_DIRECTORY"),
+])
+def test_wrong_setting_named_at_start(tmp_path: Path, settings: dict[str, object], fragment: str) -> None:
+    """A setting of the wrong type stops the app at start-up with its name, not at the first request."""
+    from sxpt_core.errors import ConfigError
+    from sxpt_server import create_app
+
+    with pytest.raises(ConfigError, match=fragment):
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), **settings})
+
+
+def test_config_syntax_error_is_one_sentence(tmp_path: Path) -> None:
+    """A syntax error in config.py is reported with the file and line, without a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    import sxpt_server
+
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    (folder / "config.py").write_text("API_KEY_MAX_DAYS = (\n", encoding="utf-8")
+    source = str(Path(sxpt_server.__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, "-m", "sxpt_server", "init-db"], capture_output=True, text=True,
+                            timeout=60, check=False,
+                            env={**os.environ, "SXPT_INSTANCE_PATH": str(folder), "PYTHONPATH": source})
+    assert result.returncode == 1
+    assert "第 1 行有语法错误" in result.stderr
+    assert "Traceback" not in result.stderr

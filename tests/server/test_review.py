@@ -224,3 +224,13 @@ def test_failed_unit_check_reads_in_both_languages(world: World) -> None:
     assert item["issues"][-1]["message"] == "实习单位校验不通过：名录中没有该统一社会信用代码"
     english = world.client("dept0").get(f"/api/v1/records/{item['id']}?lang=en").get_json()
     assert english["issues"][-1]["message"].endswith("The code is not in the directory")
+
+
+def test_exception_needs_the_issue(world: World) -> None:
+    """A reviewer cannot accept a code that the record does not have."""
+    upload_json(world.client("dept0"), [foreign(1)])
+    record_id = stored(world)["21050101"]["id"]
+    response = world.client("school").post(f"/api/v1/records/{record_id}/exceptions",
+                                           json={"code": "SXPT-W-ROSTER-SUSPENDED", "reason": "已核对"})
+    assert response.status_code == 422
+    assert "没有问题" in response.get_json()["detail"]

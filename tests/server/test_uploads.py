@@ -275,3 +275,21 @@ def test_idempotency_key_on_rosters(world: World, tmp_path: Path) -> None:
 
     records = upload_json(world.client("school"), [record(1)], **key)
     assert records.status_code == 409 and records.get_json()["code"] == "SXPT-STATE-CONFLICT"
+
+
+def test_header_only_file_is_refused(world: World, tmp_path: Path) -> None:
+    """A workbook with the header row and no records is refused with a sentence, and nothing is stored."""
+    write_xlsx(tmp_path / "empty.xlsx", [list(RECORD_HEADERS)])
+    response = upload_file(world.client("dept0"), (tmp_path / "empty.xlsx").read_bytes())
+    assert response.status_code == 422
+    assert "没有数据行" in response.get_json()["detail"]
+    assert table_counts(world)["batches"] == 0
+
+
+def test_json_record_with_unknown_field(world: World) -> None:
+    """A JSON record with a key that is no template header is refused with the key named."""
+    row = record(1)
+    row["学生"] = row.pop("学生姓名")
+    response = upload_json(world.client("dept0"), [record(2), row])
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == ["学生"] and "第 2 条记录" in response.get_json()["detail"]
