@@ -558,3 +558,27 @@ def test_docs_code_blocks_run(live: dict[str, Any], tmp_path: Path, monkeypatch:
             exec(compile(block, f"{name} block {index + 1}", "exec"), namespace)
         except Exception as error:  # name the block that failed
             raise AssertionError(f"{name}, python block {index + 1} failed: {error!r}\n{block}") from error
+
+
+class RejectingVerifier:
+    """A unit directory that lists no unit, so every verification fails."""
+
+    name = "directory"
+
+    def verify(self, code: str, name: str) -> Any:
+        from sxpt_server.units import Verdict
+
+        return Verdict.failed("名录中没有该统一社会信用代码", "The code is not in the directory")
+
+
+def test_cli_upload_wait_fails_on_failed_units(cli_app: World, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """sxpt upload --wait exits 1 when the server's unit checks fail records that passed locally."""
+    from sxpt_server.units import EXTENSION
+
+    monkeypatch.setattr(cli_app.app.extensions[EXTENSION], "verifier", RejectingVerifier())
+    workbook = tmp_path / "实习数据.xlsx"
+    xlsx_of([record(5), record(6)], workbook)
+    uploaded = CliRunner().invoke(main, ["upload", str(workbook), "--wait", "--wait-timeout", "30"])
+    assert uploaded.exit_code == 1, (uploaded.stdout, uploaded.stderr, uploaded.exception)
+    assert "校验不通过 2 条" in uploaded.stdout

@@ -200,13 +200,15 @@ def describe_result(result: UploadResult, server: str, lang: str) -> tuple[list[
     return lines, batch.counts.error > 0 or batch.status == "rejected"
 
 
-def _wait(client: Client, result: UploadResult, timeout: float, lang: str) -> None:
+def _wait(client: Client, result: UploadResult, timeout: float, lang: str) -> int:
+    """Wait for the server's checks, print the counts, and return how many records failed a check."""
     click.echo(say("waiting", lang, timeout=f"{timeout:g}"), err=True)
     client.wait_for_checks(result, timeout=timeout)
     department = result.batch.department
     review = client.count_records(state="待审核", department=department)
     failed = client.count_records(state="校验不通过", department=department)
     click.echo(say("checked", lang, scope=department or say("scope_school", lang), review=review, failed=failed))
+    return int(failed)
 
 
 @main.command()
@@ -259,8 +261,9 @@ def upload(
             result = _upload(client, file, kind, idempotency_key, lang)
             lines, has_errors = describe_result(result, client.base_url, lang)
             click.echo("\n".join(lines))
-            if wait and kind == "records":
-                _wait(client, result, wait_timeout, lang)
+            if wait and kind == "records" and _wait(client, result, wait_timeout, lang):
+                # A unit that failed verification is an error in the data, as a local one is.
+                has_errors = True
     except (ApiError, TransportError, WaitTimeoutError) as error:
         fail(say("action_upload", lang), error, lang)
     sys.exit(EXIT_DATA_ERRORS if has_errors else 0)
