@@ -173,6 +173,3 @@ def check_settings(config: dict[str, Any]) -> None:
     if config.get("LANGUAGE") not in ("zh", "en"):
         raise ConfigError(f"设置 LANGUAGE 须为 zh 或 en，而不是 {config.get('LANGUAGE')!r}。",
                           message_en=f"The setting LANGUAGE must be zh or en, not {config.get('LANGUAGE')!r}.")
-    if config["API_KEY_DEFAULT_DAYS"] > config["API_KEY_MAX_DAYS"]:
-        raise ConfigError("设置 API_KEY_DEFAULT_DAYS 不能大于 API_KEY_MAX_DAYS。",
-                          message_en="API_KEY_DEFAULT_DAYS must not be greater than API_KEY_MAX_DAYS.")

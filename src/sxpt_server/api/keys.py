@@ -39,7 +39,8 @@ def _forbidden() -> Problem:
 
 def _lifetime_days(data: dict[str, Any]) -> int:
     maximum = int(current_app.config["API_KEY_MAX_DAYS"])
-    days = data.get("expires_in_days", current_app.config["API_KEY_DEFAULT_DAYS"])
+    # A school that lowers the maximum need not lower the default as well.
+    days = data.get("expires_in_days", min(int(current_app.config["API_KEY_DEFAULT_DAYS"]), maximum))
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= maximum:
         raise invalid([field_error(
             "expires_in_days", f"有效天数须为 1 至 {maximum} 之间的整数。",

@@ -97,7 +97,7 @@ def _accounts_page(status: int = 200, **context: Any) -> ResponseReturnValue:
         "accounts.html", status, rows=rows, levels=_managed_levels(identity),
         provinces=store.list_provinces() if unit.level is access.Level.MINISTRY else [],
         schools=store.list_schools(province=unit.province) if unit.level is access.Level.PROVINCE else [],
-        departments=store.list_departments(unit.school) if unit.level is access.Level.SCHOOL and unit.school else [],
+        departments=[department.name for department in store.list_departments(unit.school)] if unit.level is access.Level.SCHOOL and unit.school else [],
         notice=notice if notice in ACCOUNT_NOTICES else None, subject=request.args.get("account", ""),
         form=context.pop("form", {}), **context)
 
@@ -232,7 +232,8 @@ def _keys_page(status: int = 200, **context: Any) -> ResponseReturnValue:
             for key in keys]
     return render("keys.html", status, rows=rows,
                   departments=[department.name for department in store.list_departments(identity.unit.school or "")],
-                  default_days=int(current_app.config["API_KEY_DEFAULT_DAYS"]),
+                  default_days=min(int(current_app.config["API_KEY_DEFAULT_DAYS"]),
+                                   int(current_app.config["API_KEY_MAX_DAYS"])),
                   max_days=int(current_app.config["API_KEY_MAX_DAYS"]),
                   revoked=request.args.get("revoked", ""), form=context.pop("form", {}), **context)
 
@@ -247,7 +248,7 @@ def keys() -> ResponseReturnValue:
 def _key_days(text: str) -> int:
     maximum = int(current_app.config["API_KEY_MAX_DAYS"])
     if not text:
-        return int(current_app.config["API_KEY_DEFAULT_DAYS"])
+        return min(int(current_app.config["API_KEY_DEFAULT_DAYS"]), maximum)
     if not text.isdigit() or not 1 <= int(text) <= maximum:
         raise i18n.catalogue_problem("SXPT-VALIDATION", "keys.days_invalid", maximum=maximum)
     return int(text)

@@ -59,6 +59,9 @@ def _sign(binding: str) -> str:
 
 
 def _session_binding() -> str | None:
+    if g.get("clear_session_cookie"):
+        # This response ends an expired or unknown session, so the next form comes without it.
+        return None
     session_id = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
     return "session:" + session_digest(session_id) if session_id else None
 
