@@ -30,6 +30,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # The folder contains the database, the secret key and the SMS outbox.
         folder.mkdir(mode=0o700, parents=True)
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
+    # Before any route is added: ids beyond the database's integers are "not found".
+    app.url_map.converters["int"] = hooks.BoundedIntegerConverter
 
     # Settings: defaults, then instance/config.py, then SXPT_* variables, then tests.
     app.config.from_mapping(DEFAULTS)

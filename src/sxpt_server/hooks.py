@@ -6,13 +6,16 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, request
+from werkzeug.routing import IntegerConverter
 
 from sxpt_server.api import PREFIX
+from sxpt_server.problems import Problem
 from sxpt_server.sessions import clear_session_cookie
 
-__all__ = ["init_app"]
+__all__ = ["LARGEST_ID", "BoundedIntegerConverter", "init_app"]
 
 logger = logging.getLogger("sxpt_server.requests")
 
@@ -20,10 +23,35 @@ logger = logging.getLogger("sxpt_server.requests")
 _INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
+# SQLite stores integers in 64 bits; a larger id or cursor cannot name a row.
+LARGEST_ID = 2**63 - 1
+CURSOR_ARGUMENTS = ("after", "before", "limit")
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """The ``int`` converter of routes, giving 0 for ids that the database cannot hold.
+
+    Ids start at 1, so such a request finds nothing and answers 404. Rejecting the value
+    in the converter instead would make Werkzeug answer 405 for some methods.
+    """
+
+    def to_python(self, value: str) -> Any:
+        number = super().to_python(value)
+        return number if number <= LARGEST_ID else 0
+
+
+def _check_cursors() -> None:
+    for name in CURSOR_ARGUMENTS:
+        value = request.args.get(name)
+        if value is not None and value.strip().lstrip("+-").isdigit() and abs(int(value)) > LARGEST_ID:
+            raise Problem("SXPT-VALIDATION", f"参数 {name} 的值过大。", f"The value of {name} is too large.")
+
+
 def _start_request() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _INCOMING_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.started = time.perf_counter()
+    _check_cursors()
 
 
 def _finish_request(response: Response) -> Response:

@@ -39,13 +39,29 @@ LIMITED_ENDPOINTS = (
 )
 
 
+# Every login route, of the API and of the pages, counts refused attempts per account in
+# this one shared scope, so that switching routes gives no fresh allowance.
+ACCOUNT_SCOPE = "account"
+
+
+def account_key(name: object) -> str:
+    """Key a per-account limit by the account name as the login looks it up (trimmed), else the address."""
+    if isinstance(name, str) and name.strip():
+        return "account:" + name.strip()[:64]
+    return get_remote_address()
+
+
 def _account_key() -> str:
     """Key a limit by the account name in the request body, or by the client address without one."""
     data = request.get_json(silent=True)
-    name = data.get("account") if isinstance(data, dict) else None
-    if isinstance(name, str) and name:
-        return "account:" + name[:64]
-    return get_remote_address()
+    return account_key(data.get("account") if isinstance(data, dict) else None)
+
+
+def account_limit(limiter: Limiter, key_func: Callable[[], str],
+                  deduct_when: Callable[[Response], bool]) -> Any:
+    """Return the decorator of the per-account limit shared by every login route."""
+    return limiter.shared_limit(_limit_from("RATELIMIT_PER_ACCOUNT"), scope=ACCOUNT_SCOPE, key_func=key_func,
+                                deduct_when=deduct_when)
 
 
 def _limit_from(setting: str) -> Callable[[], str]:
@@ -115,9 +131,7 @@ def init_app(app: Flask) -> Limiter:
         if per_account:
             # Only refused requests count, so that a user who logs in often is never
             # limited; someone guessing another account's password still is.
-            view = limiter.limit(
-                _limit_from("RATELIMIT_PER_ACCOUNT"), key_func=_account_key, scope="account", deduct_when=_refused
-            )(view)
+            view = account_limit(limiter, _account_key, _refused)(view)
         app.view_functions[endpoint] = view
 
     # Flask-Limiter refers to its limiter weakly, so the application keeps it alive.

@@ -106,7 +106,8 @@ def _not_found(record_id: int) -> Problem:
 
 def visible_record(store: Store, unit: access.Unit, record_id: int) -> StoredRecord:
     """Return a record the unit may read, or raise 404 (never saying that it exists elsewhere)."""
-    record = store.get_record(record_id)
+    # SQLite stores integers in 64 bits, so a larger id names no record.
+    record = store.get_record(record_id) if 1 <= record_id < 2**63 else None
     if record is None:
         raise _not_found(record_id)
     approved = record.approved_version is not None

@@ -25,6 +25,7 @@ import csv
 import datetime
 import hashlib
 import io
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,6 +52,7 @@ __all__ = [
     "json_rows_as_csv",
     "problem_from_input_error",
     "report_document",
+    "safe_filename",
     "stored_report",
     "upload_records",
     "upload_reference_list",
@@ -79,6 +81,28 @@ class UploadResult:
     batch: Batch | None
     unchanged: bool = False
     replayed: bool = False
+
+
+FILENAME_MAX_LENGTH = 200
+
+
+def safe_filename(name: str | None) -> str | None:
+    r"""Return the base name of an uploaded file without folders or control characters.
+
+    Browsers on Windows may send ``C:\Users\…\实习数据.xlsx``; only the last part is kept,
+    after either kind of slash.
+
+    >>> safe_filename("..\\..\\实习数据.xlsx")
+    '实习数据.xlsx'
+    >>> safe_filename("a\x00b/\tx.csv")
+    'x.csv'
+    """
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(character for character in base if unicodedata.category(character)[0] != "C").strip()
+    cleaned = cleaned[-FILENAME_MAX_LENGTH:]
+    return cleaned if cleaned.strip(".") else None
 
 
 def problem_from_input_error(error: InputError) -> Problem:

@@ -72,7 +72,8 @@ def read_upload() -> uploads.Upload:
         if file is None or not file.filename:
             raise Problem("SXPT-VALIDATION", "请在表单字段 file 中选择要上传的 xlsx 或 CSV 文件。",
                           "Choose the xlsx or CSV file to upload in the form field 'file'.")
-        return uploads.Upload(content=file.read(), filename=Path(file.filename).name, idempotency_key=key)
+        return uploads.Upload(content=file.read(), filename=uploads.safe_filename(file.filename),
+                              idempotency_key=key)
     if request.is_json:
         data = request.get_json(silent=True)
         if not isinstance(data, dict) or set(data) != {"records"}:
@@ -194,7 +195,9 @@ def _download_name(batch: Batch, suffix: str) -> str:
 def attachment(content: bytes, name: str, media_type: str) -> Response:
     """Return ``content`` as a download named ``name`` (RFC 6266 with a UTF-8 name)."""
     response = Response(content, mimetype=media_type)
-    fallback = name.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "_")
+    name = uploads.safe_filename(name) or "sxpt.xlsx"
+    fallback = "".join(character if character.isascii() and character.isprintable() and character not in '"\\'
+                       else "_" for character in name)
     response.headers["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
     return response
 

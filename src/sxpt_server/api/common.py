@@ -46,7 +46,7 @@ def read_json(
             "SXPT-UNSUPPORTED-MEDIA-TYPE", "请求体须为 JSON，并带有 Content-Type: application/json。",
             "The request body must be JSON sent with Content-Type: application/json.")
     data = request.get_json(silent=True)
-    if data is None:
+    if data is None and request.get_data(cache=True).strip() != b"null":
         raise Problem("SXPT-BAD-REQUEST", "请求体不是有效的 JSON。", "The request body is not valid JSON.")
     if not isinstance(data, dict):
         raise invalid([field_error("", "请求体须为 JSON 对象。", "The request body must be a JSON object.")])

@@ -64,7 +64,8 @@ def review() -> Response:
     store = get_store()
     identity: Identity = g.identity
     _require_reviewer(identity)
-    action = REVIEW_ACTIONS.get(data.get("action"))  # type: ignore[arg-type]
+    requested = data.get("action")
+    action = REVIEW_ACTIONS.get(requested) if isinstance(requested, str) else None
     if action is None:
         raise Problem("SXPT-VALIDATION", f"action 须为 {'、'.join(REVIEW_ACTIONS)} 之一。",
                       f"action must be one of {', '.join(REVIEW_ACTIONS)}.")

@@ -40,7 +40,7 @@ def path_parameter(name: str, description: str) -> dict[str, Any]:
 
 
 _PROBLEM_RESPONSES = {
-    "400": "请求无效（如验证码错误）",
+    "400": "请求无效（如请求体不是有效的 JSON、验证码错误）",
     "401": "未登录、会话已过期或 API 密钥无效",
     "403": "没有权限",
     "404": "未找到",
@@ -79,7 +79,8 @@ def operation(
         problems = ("401", *problems)
     if request_body is not None:
         item["requestBody"] = request_body
-        problems = (*problems, "415", "422")
+        # A body that is not valid JSON is a 400; one of the wrong shape a 422.
+        problems = (*problems, "400", "415", "422")
     if parameters:
         item["parameters"] = parameters
     for status in sorted(set(problems)):

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
+from sxpt_server import ratelimit
 from sxpt_server.web import (
     admin_views,
     auth_views,
@@ -79,10 +79,7 @@ def _switch_language_and_check_csrf() -> ResponseReturnValue | None:
 
 def _account_key() -> str:
     """Key a per-account limit by the account name of the form or the pending login, else the client address."""
-    name = request.form.get("account") or auth_views.pending_account_name()
-    if name:
-        return "account:" + name[:64]
-    return get_remote_address()
+    return ratelimit.account_key(request.form.get("account") or auth_views.pending_account_name())
 
 
 def _limit_from(setting: str) -> Callable[[], str]:
@@ -107,8 +104,7 @@ def _limit_login_pages(app: Flask, limiter: Limiter) -> None:
         view: Any = app.view_functions[endpoint]
         view = limiter.limit(_limit_from(setting), deduct_when=_counted_per_address)(view)
         # Only rejected requests count per account, as on the API.
-        view = limiter.limit(_limit_from("RATELIMIT_PER_ACCOUNT"), key_func=_account_key, scope="web-account",
-                             deduct_when=_is_error_response)(view)
+        view = ratelimit.account_limit(limiter, _account_key, _is_error_response)(view)
         app.view_functions[endpoint] = view
 
 

@@ -9,7 +9,6 @@ annotated workbook, the errors-only workbook and the JSON report of the API.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
 from flask import redirect, request, url_for
@@ -78,7 +77,7 @@ def upload_submit() -> ResponseReturnValue:
     file = request.files.get("file")
     if file is None or not file.filename:
         return _upload_page(400, kind=kind, error=i18n.translate("upload.file_missing"))
-    upload_request = uploads.Upload(content=file.read(), filename=Path(file.filename).name,
+    upload_request = uploads.Upload(content=file.read(), filename=uploads.safe_filename(file.filename),
                                     idempotency_key=form_text("idempotency_key") or None)
 
     try:
