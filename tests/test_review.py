@@ -42,7 +42,8 @@ def apply(status: RecordStatus, action: Action, actor: access.Unit, reason: str 
 def test_approve_then_edit_keeps_the_approved_version() -> None:
     """An edit of an approved record goes back to checking and keeps its approved version."""
     approved = apply(RecordStatus(RecordState.AWAITING_REVIEW), Action.APPROVE, SCHOOL)
-    assert approved.approve_current and approved.status == RecordStatus(RecordState.APPROVED, True, False)
+    assert approved.approve_current
+    assert approved.status == RecordStatus(RecordState.APPROVED, True, False)
     assert approved.status is not None
     edited = apply(approved.status, Action.EDIT, DEPARTMENT)
     assert edited.recheck
@@ -59,7 +60,8 @@ def test_return_needs_a_reason() -> None:
 def test_delete_of_an_approved_record_is_a_request() -> None:
     """Deleting a record with an approved version asks the school; the school then decides."""
     requested = apply(RecordStatus(RecordState.APPROVED, True), Action.DELETE, DEPARTMENT)
-    assert not requested.delete and requested.status == RecordStatus(RecordState.APPROVED, True, True)
+    assert not requested.delete
+    assert requested.status == RecordStatus(RecordState.APPROVED, True, True)
     assert requested.status is not None
     with pytest.raises(ReviewError) as caught:
         apply(requested.status, Action.EDIT, DEPARTMENT)
@@ -138,7 +140,8 @@ def test_cells_and_key_of_a_row() -> None:
               "end_date": datetime.date(2025, 8, 31), "unit_code": "无", "unit_name": "Nordlicht GmbH",
               "has_accident_insurance": True, "actual_days": 40}
     cells = core_records.cells_of(template, values, {})
-    assert cells["是否有人身意外险"] == "是" and cells["实际实习天数"] == 40
+    assert cells["是否有人身意外险"] == "是"
+    assert cells["实际实习天数"] == 40
     assert core_records.natural_key(values) == '["21050101","SX101","2025-07-01","2025-08-31","Nordlicht GmbH"]'
     assert core_records.unit_to_verify(values) is None
     assert core_records.month_of(values) == "2025-09"

@@ -70,7 +70,7 @@ class UnitCheckState(str, enum.Enum):
 
 
 class Action(str, enum.Enum):
-    """What a user does to a stored record."""
+    """An action of a user on a stored record."""
 
     EDIT = "edit"  # new content, from an upload or the record page
     DELETE = "delete"  # delete, or ask to delete when a version was approved
@@ -97,7 +97,7 @@ UNIT_VERIFY_FAILED = Rule(
     ),
 )
 
-# Errors that a reviewer may accept: the unit exists although a check says otherwise.
+# Errors that a reviewer may accept, because the unit can exist although a check failed.
 ACCEPTABLE_ERRORS = frozenset({USCC_CHECKSUM.code, UNIT_VERIFY_FAILED.code})
 
 
@@ -113,7 +113,7 @@ class ReviewError(SxptError, ValueError):
 
 @attrs.frozen
 class RecordStatus:
-    """Where a stored record stands: the state of its current version and its flags."""
+    """The status of a stored record: the state of its current version and its flags."""
 
     state: RecordState
     has_approved_version: bool = False

@@ -50,11 +50,12 @@ def test_return_without_reason_is_refused(world: World) -> None:
     upload_json(world.client("dept0"), [foreign(1)])
     record_id = stored(world)["21050101"]["id"]
     response = review(world, "return", [record_id])
-    assert response.status_code == 422 and response.get_json()["code"] == "SXPT-REVIEW-REASON-MISSING"
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "SXPT-REVIEW-REASON-MISSING"
     assert stored(world)["21050101"]["state"] == "待审核"
 
 
-def test_a_review_batch_changes_all_or_nothing(world: World) -> None:
+def test_review_batch_all_or_nothing(world: World) -> None:
     """One record that cannot be approved leaves every record of the request unchanged."""
     upload_json(world.client("dept0"), [foreign(1), record(2)])  # the second waits for its unit check
     records = stored(world)
@@ -76,7 +77,7 @@ def test_only_the_school_reviews(world: World) -> None:
     assert stored(world)["21050101"]["state"] == "待审核"
 
 
-def test_province_sees_the_approved_version_until_the_edit_is_approved(world: World) -> None:
+def test_province_reads_approved_version(world: World) -> None:
     """An edit of an approved record leaves the approved version visible to the province and the ministry."""
     upload_json(world.client("dept0"), [foreign(1)])
     record_id = stored(world)["21050101"]["id"]
@@ -85,13 +86,15 @@ def test_province_sees_the_approved_version_until_the_edit_is_approved(world: Wo
 
     edited = world.client("dept0").patch(f"/api/v1/records/{record_id}", json={"cells": {"实习岗位": "测试实习生"}})
     assert edited.status_code == 200, edited.get_json()
-    assert edited.get_json()["state"] == "待审核" and edited.get_json()["version"] == 2
+    assert edited.get_json()["state"] == "待审核"
+    assert edited.get_json()["version"] == 2
 
     for who in ("province", "ministry"):
         seen = world.client(who).get("/api/v1/records").get_json()["records"]
         assert [(item["version"], item["cells"]["实习岗位"]) for item in seen] == [(1, "开发实习生")], who
     detail = world.client("province").get(f"/api/v1/records/{record_id}").get_json()
-    assert detail["cells"]["实习岗位"] == "开发实习生" and "state" not in detail
+    assert detail["cells"]["实习岗位"] == "开发实习生"
+    assert "state" not in detail
 
     review(world, "approve", [record_id])
     seen = world.client("province").get("/api/v1/records").get_json()["records"]
@@ -107,17 +110,19 @@ def test_other_province_sees_nothing(world: World) -> None:
 
 
 def test_deleting_an_approved_record_is_a_request(world: World) -> None:
-    """The department asks to delete an approved record; the province sees it until the school agrees."""
+    """The department requests deletion of an approved record; the province sees it until the school approves."""
     upload_json(world.client("dept0"), [foreign(1), foreign(2)])
     records = stored(world)
     review(world, "approve", [records["21050101"]["id"]])
 
     assert world.client("dept0").delete(f"/api/v1/records/{records['21050102']['id']}").status_code == 204
     asked = world.client("dept0").delete(f"/api/v1/records/{records['21050101']['id']}")
-    assert asked.status_code == 202 and asked.get_json()["delete_requested"] is True
+    assert asked.status_code == 202
+    assert asked.get_json()["delete_requested"] is True
     again = world.client("dept0").patch(f"/api/v1/records/{records['21050101']['id']}",
                                         json={"cells": {"实习岗位": "x"}})
-    assert again.status_code == 409 and again.get_json()["code"] == "SXPT-REVIEW-DELETE-PENDING"
+    assert again.status_code == 409
+    assert again.get_json()["code"] == "SXPT-REVIEW-DELETE-PENDING"
 
     assert len(world.client("province").get("/api/v1/records").get_json()["records"]) == 1
     requests = world.client("school").get("/api/v1/review?delete_requested=true").get_json()
@@ -136,7 +141,8 @@ def test_rejected_deletion_keeps_the_record(world: World) -> None:
     assert review(world, "reject_delete", [record_id]).status_code == 422
     assert review(world, "reject_delete", [record_id], "该实习真实发生，不能删除").status_code == 200
     after = stored(world, "dept0")["21050101"]
-    assert after["delete_requested"] is False and after["review_reason"] == "该实习真实发生，不能删除"
+    assert after["delete_requested"] is False
+    assert after["review_reason"] == "该实习真实发生，不能删除"
 
 
 def test_edit_checks_again_and_respects_scope(world: World) -> None:
@@ -144,7 +150,8 @@ def test_edit_checks_again_and_respects_scope(world: World) -> None:
     upload_json(world.client("dept0"), [foreign(1)])
     record_id = stored(world)["21050101"]["id"]
     broken = world.client("dept0").patch(f"/api/v1/records/{record_id}", json={"cells": {"实际实习天数": "0"}})
-    assert broken.status_code == 200 and broken.get_json()["state"] == "校验不通过"
+    assert broken.status_code == 200
+    assert broken.get_json()["state"] == "校验不通过"
     assert any(issue["field"] == "实际实习天数" for issue in broken.get_json()["issues"])
 
     moved = world.client("dept0").patch(f"/api/v1/records/{record_id}", json={"cells": {"院系": "外国语学院"}})
@@ -171,7 +178,8 @@ def test_exception_for_a_checksum_error(world: World) -> None:
     assert item["state"] == "校验不通过"
     url = f"/api/v1/records/{item['id']}/exceptions"
     refused = world.client("school").post(url, json={"code": "SXPT-E-FIELD-REQUIRED", "reason": "x"})
-    assert refused.status_code == 422 and refused.get_json()["code"] == "SXPT-EXCEPTION-NOT-ALLOWED"
+    assert refused.status_code == 422
+    assert refused.get_json()["code"] == "SXPT-EXCEPTION-NOT-ALLOWED"
     assert world.client("dept0").post(url, json={"code": "SXPT-E-USCC-CHECKSUM", "reason": "x"}).status_code == 403
     accepted = world.client("school").post(url, json={"code": "SXPT-E-USCC-CHECKSUM", "reason": "已核对营业执照原件"})
     assert accepted.status_code == 201, accepted.get_json()
@@ -189,7 +197,8 @@ def test_audit_log_has_every_transition(world: World) -> None:
     events = {entry["event"]: entry for entry in entries}
     assert "batch_uploaded" in events
     returned = events["record_return"]
-    assert returned["actor"] == world.names["school"] and returned["detail"]["reason"] == "请补充实习协议"
+    assert returned["actor"] == world.names["school"]
+    assert returned["detail"]["reason"] == "请补充实习协议"
     assert returned["target"] == f"record:{record_id}"
 
 

@@ -51,13 +51,14 @@ def test_department_uploads_a_workbook(world: World, tmp_path: Path) -> None:
     report = world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report").get_json()
     assert [entry["row"] for entry in report["not_stored"]] == [3, 4]
     date_issue = next(issue for issue in report["issues"] if issue["row"] == 3 and issue["field"] == "实习结束时间")
-    assert date_issue["column"] == "AB" and date_issue["severity"] == "error"
+    assert date_issue["column"] == "AB"
+    assert date_issue["severity"] == "error"
     english = world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report?lang=en").get_json()
     assert english["issues"][0]["message"] != report["issues"][0]["message"]
 
 
 def test_annotated_and_errors_only_workbooks(world: World, tmp_path: Path) -> None:
-    """The kept workbooks mark the faulty cell, and the errors-only one holds the failing rows only."""
+    """The kept workbooks mark the faulty cell, and the errors-only one contains the failing rows only."""
     rows = [record(1), record(2, 实际实习天数="0")]
     batch = upload_file(world.client("dept0"), xlsx_of(rows, tmp_path / "in.xlsx")).get_json()["batch"]
 
@@ -68,11 +69,14 @@ def test_annotated_and_errors_only_workbooks(world: World, tmp_path: Path) -> No
     sheet = workbook.worksheets[0]
     days_column = RECORD_HEADERS.index("实际实习天数") + 1
     comment = sheet.cell(row=3, column=days_column).comment
-    assert comment is not None and "SXPT-E-" in comment.text
+    assert comment is not None
+    assert "SXPT-E-" in comment.text
 
     errors = world.client("dept0").get(batch["links"]["errors_only"])
     rows_back = list(openpyxl.load_workbook(io.BytesIO(errors.data)).worksheets[0].iter_rows(values_only=True))
-    assert len(rows_back) == 2 and rows_back[0][-1] == "原行号" and rows_back[1][-1] == 3
+    assert len(rows_back) == 2
+    assert rows_back[0][-1] == "原行号"
+    assert rows_back[1][-1] == 3
 
 
 def test_csv_in_gb18030(world: World) -> None:
@@ -90,12 +94,13 @@ def test_same_content_twice_changes_nothing(world: World, tmp_path: Path) -> Non
     before = table_counts(world)
     again = upload_file(world.client("dept0"), content)
     assert again.status_code == 200
-    assert again.get_json()["unchanged"] is True and again.get_json()["batch"]["id"] == first["id"]
+    assert again.get_json()["unchanged"] is True
+    assert again.get_json()["batch"]["id"] == first["id"]
     assert "未作任何更改" in again.get_json()["message"]
     assert table_counts(world) == before
 
 
-def test_a_stored_key_is_updated_not_duplicated(world: World) -> None:
+def test_stored_key_updated_not_duplicated(world: World) -> None:
     """Uploading a stored natural key with new content adds a version to the same record."""
     upload_json(world.client("dept0"), [record(1), record(2)])
     response = upload_json(world.client("dept0"), [record(1, 实习岗位="测试实习生"), record(2)])
@@ -104,7 +109,8 @@ def test_a_stored_key_is_updated_not_duplicated(world: World) -> None:
     stored = all_records(world.client("dept0"))
     assert len(stored) == 2
     changed = next(item for item in stored if item["cells"]["学号"] == "21050101")
-    assert changed["version"] == 2 and changed["cells"]["实习岗位"] == "测试实习生"
+    assert changed["version"] == 2
+    assert changed["cells"]["实习岗位"] == "测试实习生"
     versions = world.client("dept0").get(f"/api/v1/records/{changed['id']}/versions").get_json()["versions"]
     assert [version["cells"]["实习岗位"] for version in versions] == ["开发实习生", "测试实习生"]
 
@@ -115,7 +121,8 @@ def test_duplicate_row_in_one_file(world: World) -> None:
     batch = response.get_json()["batch"]
     assert (batch["created"], batch["not_stored"]) == (1, 1)
     report = world.client("dept0").get(f"/api/v1/batches/{batch['id']}/report").get_json()
-    assert report["not_stored"][0]["row"] == 3 and "第 2 行" in report["not_stored"][0]["reason"]
+    assert report["not_stored"][0]["row"] == 3
+    assert "第 2 行" in report["not_stored"][0]["reason"]
     assert any(issue["code"].startswith("SXPT-E-BATCH") and issue["row"] == 3 for issue in report["issues"])
 
 
@@ -124,7 +131,8 @@ def test_idempotency_key_replays_the_first_batch(world: World) -> None:
     first = upload_json(world.client("dept0"), [record(1)], **{"Idempotency-Key": "nightly-2025-10-15"})
     before = table_counts(world)
     again = upload_json(world.client("dept0"), [record(1, 实习岗位="改过")], **{"Idempotency-Key": "nightly-2025-10-15"})
-    assert again.status_code == 200 and again.get_json()["replayed"] is True
+    assert again.status_code == 200
+    assert again.get_json()["replayed"] is True
     assert again.get_json()["batch"]["id"] == first.get_json()["batch"]["id"]
     assert table_counts(world) == before
 
@@ -134,8 +142,10 @@ def test_department_cannot_upload_another_department(world: World) -> None:
     before = table_counts(world)
     response = upload_json(world.client("dept0"), [record(1), record(2, department=DEPARTMENT_1)])
     problem = response.get_json()
-    assert response.status_code == 403 and problem["code"] == "SXPT-UPLOAD-SCOPE"
-    assert problem["rows"] == [3] and "第 3 行" in problem["detail"]
+    assert response.status_code == 403
+    assert problem["code"] == "SXPT-UPLOAD-SCOPE"
+    assert problem["rows"] == [3]
+    assert "第 3 行" in problem["detail"]
     assert table_counts(world) == before
 
 
@@ -164,13 +174,14 @@ def test_province_and_ministry_cannot_upload(world: World) -> None:
 
 
 def test_unreadable_file(world: World) -> None:
-    """A file that is no workbook is answered with the reader's message and stores nothing."""
+    """A file that is no workbook gets the reader's message and stores nothing."""
     before = table_counts(world)
     response = upload_file(world.client("dept0"), b"PK\x03\x04 broken", "实习数据.xlsx")
     assert response.status_code == 422
     assert response.get_json()["code"].startswith("SXPT-INPUT")
     old = upload_file(world.client("dept0"), b"\xd0\xcf\x11\xe0" + bytes(100), "实习数据.xls")
-    assert old.status_code == 422 and ".xlsx" in old.get_json()["detail"]
+    assert old.status_code == 422
+    assert ".xlsx" in old.get_json()["detail"]
     assert table_counts(world) == before
 
 
@@ -241,9 +252,11 @@ def test_limits_on_rows_and_size(world: World, tmp_path: Path) -> None:
     """Uploads over the row limit or the body limit are refused with a sentence naming the limit."""
     world.app.config["UPLOAD_MAX_ROWS"] = 2
     many = upload_json(world.client("dept0"), [record(index) for index in range(1, 4)])
-    assert many.status_code == 413 and "2" in many.get_json()["detail"]
+    assert many.status_code == 413
+    assert "2" in many.get_json()["detail"]
     as_file = upload_file(world.client("dept0"), xlsx_of([record(index) for index in range(1, 4)], tmp_path / "a.xlsx"))
-    assert as_file.status_code == 413 and as_file.get_json()["code"] == "SXPT-INPUT-TOO-LARGE"
+    assert as_file.status_code == 413
+    assert as_file.get_json()["code"] == "SXPT-INPUT-TOO-LARGE"
 
     world.app.config["MAX_CONTENT_LENGTH"] = 10_000
     huge = upload_file(world.client("dept0"), bytes(20_000), "实习数据.xlsx")
@@ -270,11 +283,13 @@ def test_idempotency_key_on_rosters(world: World, tmp_path: Path) -> None:
     again = world.client("school").post("/api/v1/roster", data={"file": (io.BytesIO(broken), "学籍.xlsx")},
                                         content_type="multipart/form-data", headers=key)
     assert first.status_code == 201
-    assert again.status_code == 200 and again.get_json()["replayed"] is True
+    assert again.status_code == 200
+    assert again.get_json()["replayed"] is True
     assert again.get_json()["batch"]["id"] == first.get_json()["batch"]["id"]
 
     records = upload_json(world.client("school"), [record(1)], **key)
-    assert records.status_code == 409 and records.get_json()["code"] == "SXPT-STATE-CONFLICT"
+    assert records.status_code == 409
+    assert records.get_json()["code"] == "SXPT-STATE-CONFLICT"
 
 
 def test_header_only_file_is_refused(world: World, tmp_path: Path) -> None:
@@ -292,4 +307,5 @@ def test_json_record_with_unknown_field(world: World) -> None:
     row["学生"] = row.pop("学生姓名")
     response = upload_json(world.client("dept0"), [record(2), row])
     assert response.status_code == 422
-    assert response.get_json()["fields"] == ["学生"] and "第 2 条记录" in response.get_json()["detail"]
+    assert response.get_json()["fields"] == ["学生"]
+    assert "第 2 条记录" in response.get_json()["detail"]
