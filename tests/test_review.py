@@ -58,7 +58,7 @@ def test_return_needs_a_reason() -> None:
 
 
 def test_delete_of_an_approved_record_is_a_request() -> None:
-    """Deleting a record with an approved version asks the school; the school then decides."""
+    """Deleting a record with an approved version files a request, which the school then decides."""
     requested = apply(RecordStatus(RecordState.APPROVED, True), Action.DELETE, DEPARTMENT)
     assert not requested.delete
     assert requested.status == RecordStatus(RecordState.APPROVED, True, True)
@@ -77,7 +77,7 @@ def test_delete_of_a_never_approved_record_is_immediate() -> None:
 
 
 @given(statuses, st.sampled_from(list(Action)), st.sampled_from(ACTORS))
-def test_only_the_school_reviews_and_only_the_owner_edits(status: RecordStatus, action: Action,
+def test_review_and_edit_rights(status: RecordStatus, action: Action,
                                                          actor: access.Unit) -> None:
     """No actor outside the record's department and school ever gets a transition."""
     try:

@@ -66,7 +66,7 @@ JSON_MEDIA_TYPE = "application/json"
 
 @attrs.frozen
 class Upload:
-    """What a user sent: file bytes with a name, or JSON rows keyed by template header."""
+    """An upload as received: file bytes with a name, or JSON rows keyed by template header."""
 
     content: bytes | None = None
     filename: str | None = None

@@ -240,7 +240,7 @@ def test_only_school_users_upload_the_roster(world: World, tmp_path: Path) -> No
 
 
 def test_other_units_cannot_read_a_batch(world: World) -> None:
-    """A batch is readable by its school and the department that uploaded it, nobody else."""
+    """A batch is readable by its school and the department that uploaded it only."""
     batch = upload_json(world.client("dept0"), [record(1)]).get_json()["batch"]
     url = f"/api/v1/batches/{batch['id']}"
     assert world.client("school").get(url).status_code == 200

@@ -1,7 +1,7 @@
 """Uploads of records (batches) and their kept reports.
 
 ``POST /batches`` takes an xlsx or CSV file as ``multipart/form-data`` (field ``file``)
-or JSON ``{"records": [{"学号": …}, …]}``. The answer is the batch: how many rows were
+or JSON ``{"records": [{"学号": …}, …]}``. The response is the batch: how many rows were
 created, updated, left unchanged or not stored, with links to the report as JSON, the
 annotated workbook and the errors-only workbook. An ``Idempotency-Key`` header makes a
 retried request return the batch of the first one.
@@ -110,7 +110,7 @@ def batch_json(batch: Batch) -> dict[str, Any]:
 
 
 def result_response(result: uploads.UploadResult) -> tuple[Response, int]:
-    """Answer an upload: 201 with a new batch, 200 for a replay or an upload that changed nothing."""
+    """Return the response to an upload: 201 with a new batch, 200 for a replay or an upload that changed nothing."""
     if result.unchanged:
         assert result.batch is not None
         return jsonify({
@@ -148,7 +148,7 @@ def _visible_batch(batch_id: int) -> Batch:
 
 
 def _may_read(unit: access.Unit, batch: Batch) -> bool:
-    """A school reads its uploads; a department those of its department and the school's reference lists."""
+    """Decide whether ``unit`` may read ``batch``: a school its own uploads, a department its department's."""
     if unit.level is access.Level.SCHOOL:
         return unit.school == batch.school
     if unit.level is access.Level.DEPARTMENT:
@@ -224,7 +224,10 @@ def _workbook(batch_id: int, errors_only: bool) -> Response:
         content = Path(path).read_bytes()
     finally:
         Path(path).unlink(missing_ok=True)
-    suffix = ("errors" if lang == "en" else "待改正") if errors_only else ("annotated" if lang == "en" else "校验结果")
+    if errors_only:
+        suffix = "errors" if lang == "en" else "待改正"
+    else:
+        suffix = "annotated" if lang == "en" else "校验结果"
     return attachment(content, _download_name(batch, suffix), XLSX)
 
 

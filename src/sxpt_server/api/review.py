@@ -39,7 +39,7 @@ def _require_reviewer(identity: Identity) -> None:
 @bp.get("/review")
 @login_required()
 def queue() -> Response:
-    """The records waiting for the school's review; ``delete_requested=true`` lists deletion requests."""
+    """List the records waiting for the school's review; ``delete_requested=true`` lists deletion requests."""
     store = get_store()
     identity: Identity = g.identity
     _require_reviewer(identity)

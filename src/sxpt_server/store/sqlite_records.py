@@ -114,7 +114,7 @@ def _where(query: RecordFilter) -> tuple[str, list[Any]]:
     if query.school is not None:
         add("r.school = ?", query.school)
     # Provinces and the ministry filter the fields of the approved version ("a"), never
-    # those of a pending edit; the school and its departments filter the current one.
+    # those of a pending edit. The school and its departments filter the current one.
     version = "r"
     if query.approved_only:
         clauses.append("r.approved_version IS NOT NULL")
