@@ -100,9 +100,10 @@ def safe_filename(name: str | None) -> str | None:
     if not name:
         return None
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(character for character in base if unicodedata.category(character)[0] != "C").strip()
-    cleaned = cleaned[-FILENAME_MAX_LENGTH:]
-    return cleaned if cleaned.strip(".") else None
+    cleaned = "".join(character for character in base if unicodedata.category(character)[0] != "C")
+    # Leading dots would hide the file on Unix; some Werkzeug versions leave "..实习数据.xlsx" of "..\实习数据.xlsx".
+    cleaned = cleaned.strip().lstrip(". ")[-FILENAME_MAX_LENGTH:]
+    return cleaned or None
 
 
 def problem_from_input_error(error: InputError) -> Problem:
