@@ -209,7 +209,7 @@ def transition(
     """Apply ``action`` by an account of ``actor`` to a record of ``school`` and ``department``.
 
     Raises :class:`ReviewError` when the actor may not take the action, or the record's
-    status does not allow it. Its ``code`` tells which.
+    status does not allow it. Its ``code`` names the reason.
 
     >>> school = access.Unit.for_school("330000", "4133010001")
     >>> waiting = RecordStatus(RecordState.AWAITING_REVIEW)

@@ -32,7 +32,7 @@ class BoundedIntegerConverter(IntegerConverter):
     """The ``int`` converter of routes, giving 0 for ids that the database cannot hold.
 
     Ids start at 1, so such a request finds nothing and gets 404. Rejecting the value
-    in the converter instead would make Werkzeug answer 405 for some methods.
+    in the converter instead would make Werkzeug return 405 for some methods.
     """
 
     def to_python(self, value: str) -> Any:

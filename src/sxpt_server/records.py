@@ -1,4 +1,4 @@
-"""Actions on stored records: edit, delete, review, exceptions; and who sees which version.
+"""Actions on stored records: edit, delete, review, exceptions; and who reads which version.
 
 Each action asks ``sxpt_core.review.transition`` whether it is allowed and what follows,
 stores the outcome in one transaction, and appends one audit entry per record with who,

@@ -14,7 +14,7 @@ The ``UNIT_VERIFIER`` setting chooses the verifier:
 
 - ``code``: ``CodeOnlyVerifier`` checks the characters and the check character only;
 - ``directory``: ``DirectoryVerifier`` looks the unit up in a local CSV of known units;
-- ``http``: ``HttpVerifier`` asks a verification service;
+- ``http``: ``HttpVerifier`` queries a verification service;
 - an object with a ``verify`` method is used as it is (for tests and embedding).
 
 Logs name checks by id and never contain unit names, record contents or phone numbers.

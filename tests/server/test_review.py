@@ -110,7 +110,7 @@ def test_other_province_sees_nothing(world: World) -> None:
 
 
 def test_deleting_an_approved_record_is_a_request(world: World) -> None:
-    """The department requests deletion of an approved record; the province sees it until the school approves."""
+    """The department requests deletion of an approved record; the province reads it until the school approves."""
     upload_json(world.client("dept0"), [foreign(1), foreign(2)])
     records = stored(world)
     review(world, "approve", [records["21050101"]["id"]])

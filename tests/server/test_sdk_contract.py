@@ -182,7 +182,8 @@ def test_sdk_covers_every_operation(world: World, transport: RecordingTransport,
     assert ministry.create_province("110000").code == "110000"
     assert {province.code for province in ministry.provinces()} >= {"110000", "330000"}
     created = ministry.create_account(level="province", province="110000", phone=new_phone(), contact_name="赵老师")
-    assert created.activation is not None and created.activation.sent
+    assert created.activation is not None
+    assert created.activation.sent
     assert ministry.account(created.name).unit.province == "110000"
     assert ministry.edit_account(created.name, contact_name="钱老师").contact_name == "钱老师"
     clock.advance(seconds=61)
@@ -216,8 +217,10 @@ def test_sdk_covers_every_operation(world: World, transport: RecordingTransport,
     assert school.upload_plan(PLAN_CSV.encode(), filename="实习培养方案.csv").batch.status == "stored"
     roster = school.current_roster()
     plan = school.current_plan()
-    assert roster is not None and roster.entries == 8
-    assert plan is not None and plan.entries == 1
+    assert roster is not None
+    assert roster.entries == 8
+    assert plan is not None
+    assert plan.entries == 1
 
     # The academic system uploads with the key; the worker checks the units.
     keyed = Client(BASE, api_key=issued.key, transport=transport)
@@ -233,7 +236,8 @@ def test_sdk_covers_every_operation(world: World, transport: RecordingTransport,
     assert "SXPT-E-USCC-CHECKSUM" in {issue.code for issue in report.errors}
     annotated = keyed.download_annotated(batch.id, tmp_path / "annotated.xlsx")
     errors_only = keyed.download_errors_only(batch.id, tmp_path / "errors.xlsx")
-    assert annotated.size > 0 and annotated.path.read_bytes()[:2] == b"PK"
+    assert annotated.size > 0
+    assert annotated.path.read_bytes()[:2] == b"PK"
     assert errors_only.size > 0
     with pytest.raises(errors.WaitTimeoutError):
         keyed.wait_for_checks(result, timeout=0)
@@ -247,7 +251,8 @@ def test_sdk_covers_every_operation(world: World, transport: RecordingTransport,
     assert first.state == "待审核"
     assert isinstance(first.record, Record)
     broken = stored["21050104"]
-    assert broken.state == "校验不通过" and broken.record is None
+    assert broken.state == "校验不通过"
+    assert broken.record is None
     checks = list(keyed.unit_checks(state="校验不通过"))
     assert len(checks) == 1
     assert school.retry_unit_check(checks[0].id).requeued is True
@@ -282,9 +287,11 @@ def test_sdk_covers_every_operation(world: World, transport: RecordingTransport,
     assert seen_by_province[0].state is None
     assert seen_by_province[0].record == first.record
     statistics = keyed.statistics(versions="current")
-    assert statistics.by_state is not None and statistics.by_state["审核通过"] == 1
+    assert statistics.by_state is not None
+    assert statistics.by_state["审核通过"] == 1
     exported = keyed.export(tmp_path / "export.csv", file_format="csv", versions="current")
-    assert exported.filename is not None and exported.filename.endswith(".csv")
+    assert exported.filename is not None
+    assert exported.filename.endswith(".csv")
     assert exported.path.read_text(encoding="utf-8-sig").count("\n") == 3
 
     # The own account: password, phone, logout.

@@ -700,7 +700,7 @@ def test_upload_stored_under_base_name(world: World, tmp_path: Path, monkeypatch
 
     assert by_api.status_code == 201, by_api.get_json()
     assert by_page.status_code == 303, text_of(by_page)[:300]
-    # Werkzeug 3.1.9 drops backslashes from multipart names before sxpt sees them, so a
+    # Werkzeug 3.1.9 drops backslashes from multipart names before sxpt reads them, so a
     # Windows path may arrive as "C:Users教务处x.xlsx": folder-free, though not the bare name.
     names = batch_names(world.client("dept0"))
     assert len(names) == 2

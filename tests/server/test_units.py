@@ -731,7 +731,7 @@ def test_worker_once_postponed(tmp_path: Path, clock: Clock) -> None:
 
 
 def test_worker_needs_database(tmp_path: Path) -> None:
-    """worker on a database without the schema tells the user to run init-db."""
+    """worker on a database without the schema names init-db as the next step."""
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")})
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 1

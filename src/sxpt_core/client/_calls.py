@@ -462,7 +462,12 @@ class RecordQuery:
     delete_requested: bool | None = None
 
     def params(self) -> tuple[tuple[str, str], ...]:
-        states = [self.state] if isinstance(self.state, str) else (list(self.state) if self.state else None)
+        if isinstance(self.state, str):
+            states: list[str] | None = [self.state]
+        elif self.state:
+            states = list(self.state)
+        else:
+            states = None
         return _params(state=states, department=self.department, school=self.school, province=self.province,
                        month=self.month, student_id=self.student_id, course_code=self.course_code,
                        unit_code=self.unit_code, delete_requested=self.delete_requested)

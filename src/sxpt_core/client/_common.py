@@ -57,7 +57,7 @@ class ClientOptions:
 
 @attrs.frozen
 class WaitScope:
-    """What ``wait_for_checks`` waits for: records of an upload, or records by id."""
+    """The target of ``wait_for_checks``: records of an upload, or records by id."""
 
     department: str | None = None
     since: datetime.datetime | None = None

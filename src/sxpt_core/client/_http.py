@@ -105,7 +105,7 @@ def _transport_error(request: httpx.Request, error: httpx.TransportError) -> Tra
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeoutError(
             f"服务器 {request.url.host} 没有在限定时间内响应（{where}）。请稍后再试；上传大文件时可调大 timeout。",
-            message_en=f"The server {request.url.host} did not answer in time ({where}). Try again later, or raise "
+            message_en=f"The server {request.url.host} did not respond in time ({where}). Try again later, or raise "
                        "the timeout for large uploads.",
             request=request,
         )

@@ -1,4 +1,4 @@
-"""What the server's API returns, as frozen attrs classes structured with cattrs.
+"""Responses of the server's API, as frozen attrs classes structured with cattrs.
 
 Members that a class does not name are ignored, so a newer server that adds members
 does not break the SDK. A stored record's ``cells`` are keyed by the template's
@@ -130,7 +130,7 @@ class IssuedApiKey(ApiKey):
 
 @attrs.frozen(kw_only=True)
 class Identity:
-    """Who makes the requests (``GET /me``): an account or an API key, its unit and allowed actions."""
+    """The identity behind the requests (``GET /me``): an account or an API key, its unit and allowed actions."""
 
     kind: str
     unit: Unit

@@ -8,7 +8,7 @@ memory does not grow with the number of rows.
 
 Formula injection: a spreadsheet program runs a text cell that starts with ``=``,
 ``+``, ``-`` or ``@`` as a formula when the user opens or edits the file. OWASP ASVS
-requirement 1.2.10 asks for a single quote ``'`` in front of a cell that starts with
+requirement 1.2.10 calls for a single quote ``'`` in front of a cell that starts with
 one of these characters, a tab or a NUL character. :func:`neutralise` does that, also
 for a carriage return and for text whose first visible character is a trigger after
 leading spaces. The quote becomes part of the cell's value, so someone who needs the

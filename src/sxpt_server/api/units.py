@@ -1,7 +1,7 @@
 """Unit checks (实习单位校验): the verification of the host organisations that a school's records name.
 
 School-level and department-level users (and their API keys) list the checks of the
-units that their live records name; a department sees only the units of its own
+units that their live records name; a department lists only the units of its own
 department's records. A school-level user may send a failed check back to the queue,
 for example after the unit's registration was corrected. The worker then verifies it
 again, and the records that name the unit wait (待校验) until it has. One check serves

@@ -149,7 +149,7 @@ class RecordWrite:
 
 @attrs.frozen
 class RecordFilter:
-    """Which records a list or a count returns.
+    """The selection of records that a list or a count returns.
 
     ``approved_only`` reads the approved versions, as the province and the ministry do;
     the other filters then apply to the approved version's department and month.

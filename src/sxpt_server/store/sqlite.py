@@ -115,8 +115,8 @@ class SQLiteStore(RecordsMixin, UnitsMixin, StatsMixin):
             self.path.parent.mkdir(mode=0o700, parents=True)
         # The database contains phone numbers and code digests: readable by the owner only.
         # SQLite gives the -wal and -shm files the mode of the database file. The file is
-        # touched only when it does not exist yet: closing any other descriptor of an open
-        # database drops this process's POSIX locks on it, and another process could then
+        # touched only when it does not exist yet, because closing any other descriptor of an
+        # open database drops this process's POSIX locks on it. Another process could then
         # check the WAL in and delete it under the connections of this one.
         if not self.path.exists():
             with contextlib.suppress(FileExistsError):
