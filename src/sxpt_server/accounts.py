@@ -111,7 +111,7 @@ def create_account(
 
     code = access.unit_code(unit)
     check_phone_free(store, phone)
-    with store.transaction():
+    with store.transaction(scope=f"unit:{code}"):
         sequence = store.next_account_sequence(code)
         try:
             name = auth.account_name(code, sequence)
@@ -143,7 +143,7 @@ def change_phone(store: Store, account: Account, phone: str, *, by_superior: boo
     Returns the number of sessions ended.
     """
     check_phone_free(store, phone, account_id=account.id)
-    with store.transaction():
+    with store.transaction(scope=f"account:{account.id}"):
         store.update_phone(account.id, phone)
         store.delete_codes(account.id)
         ended = store.delete_sessions_of(account.id)
@@ -160,7 +160,7 @@ def set_password(store: Store, account: Account, password: str, *, event: str) -
     Returns the number of sessions ended.
     """
     password_hash = auth.hash_password(password, salt=secrets.token_bytes(auth.SALT_BYTES))
-    with store.transaction():
+    with store.transaction(scope=f"account:{account.id}"):
         store.set_password(account.id, password_hash, now=now())
         store.delete_codes(account.id, ["login"])
         ended = store.delete_sessions_of(account.id)

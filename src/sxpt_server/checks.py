@@ -20,7 +20,7 @@ from sxpt_core.context import Context, PlanIndex, RosterIndex, SchoolSettings
 from sxpt_core.models import PlanCourse, RosterEntry, converter
 from sxpt_core.review import RecordState, UnitCheckState, checked_state
 from sxpt_core.validate import validate_rows
-from sxpt_server.store import School, Store
+from sxpt_server.store import School, Store, school_scope
 from sxpt_server.store.records import RecordFilter, StoredRecord, UnitCheck
 
 __all__ = [
@@ -129,7 +129,7 @@ def recheck_records(store: Store, school: School, records: Sequence[StoredRecord
         (record.unit_code, record.unit_name) for record in records if _needs_unit(record))
     accepted = store.exceptions_for(record.id for record in records)
     changed = 0
-    with store.transaction():
+    with store.transaction(scope=school_scope(school.code)):
         for number, record in enumerate(records, start=1):
             kept = [issue for issue in record.issues if issue.get("layer") == Layer.BATCH.value]
             issues = by_row.get(number, []) + kept

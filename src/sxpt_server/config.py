@@ -33,8 +33,12 @@ def utc_now() -> datetime.datetime:
 
 
 DEFAULTS: dict[str, Any] = {
-    # The database file, relative to the instance folder unless absolute.
+    # The database: a SQLite file (a path, relative to the instance folder unless
+    # absolute, or a URL sqlite:///relative/path or sqlite:////absolute/path), or a
+    # PostgreSQL database, postgresql://user@host:port/name (needs the "postgresql" extra).
     "DATABASE": "sxpt.sqlite3",
+    # Connections each server process keeps open to PostgreSQL, at most.
+    "DATABASE_POOL_SIZE": 10,
     # The clock. Tests replace it with a callable they can move forward.
     "NOW": utc_now,
     # "dev" writes messages to the log and to OUTBOX; "http" posts them to SMS_HTTP_URL.
@@ -150,7 +154,7 @@ def load_secret_key(folder: Path) -> str:
 # Settings that must be whole numbers (with their smallest value) or booleans; checked at
 # start-up so that a typing mistake in config.py or SXPT_* stops the server with its name
 # instead of failing every request later.
-_WHOLE_NUMBERS = {"MAX_CONTENT_LENGTH": 1, "UPLOAD_MAX_ROWS": 1, "API_KEY_MAX_DAYS": 1, "API_KEY_DEFAULT_DAYS": 1,
+_WHOLE_NUMBERS = {"DATABASE_POOL_SIZE": 1, "MAX_CONTENT_LENGTH": 1, "UPLOAD_MAX_ROWS": 1, "API_KEY_MAX_DAYS": 1, "API_KEY_DEFAULT_DAYS": 1,
                   "PROXY_COUNT": 0}
 _BOOLEANS = ("RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "UNIT_WORKER_THREAD")
 
@@ -170,6 +174,11 @@ def check_settings(config: dict[str, Any]) -> None:
         if not isinstance(value, bool):
             raise ConfigError(f"设置 {name} 须为 true 或 false（config.py 中写 True 或 False），而不是 {value!r}。",
                               message_en=f"The setting {name} must be true or false, not {value!r}.")
+    database = config.get("DATABASE")
+    if not isinstance(database, (str, os.PathLike)) or not str(database).strip():
+        raise ConfigError(f"设置 DATABASE 须为 SQLite 文件路径或 postgresql:// 地址，而不是 {database!r}。",
+                          message_en=f"The setting DATABASE must be a SQLite file path or a postgresql:// URL, "
+                                     f"not {database!r}.")
     if config.get("LANGUAGE") not in ("zh", "en"):
         raise ConfigError(f"设置 LANGUAGE 须为 zh 或 en，而不是 {config.get('LANGUAGE')!r}。",
                           message_en=f"The setting LANGUAGE must be zh or en, not {config.get('LANGUAGE')!r}.")

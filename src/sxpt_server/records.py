@@ -29,7 +29,7 @@ from sxpt_core.templates import get_template
 from sxpt_core.validate import validate_rows
 from sxpt_server import audit, checks
 from sxpt_server.problems import Problem
-from sxpt_server.store import School, Store
+from sxpt_server.store import School, Store, school_scope
 from sxpt_server.store.records import RecordFilter, RecordWrite, StoredRecord
 
 __all__ = [
@@ -169,7 +169,7 @@ def edit_record(store: Store, *, actor: access.Unit, actor_name: str, school: Sc
     pair = (str(new_cells.get("实习单位统一社会信用代码", "")), str(new_cells.get("实习单位名称", "")))
     needs_unit = bool(pair[0]) and bool(pair[1]) and pair[0] != core_records.FOREIGN_UNIT_CODE
 
-    with store.transaction():
+    with store.transaction(scope=school_scope(record.school)):
         if key != record.natural_key and store.records_by_key(school.code, [key]):
             raise Problem("SXPT-CONFLICT", "已有一条相同的实习记录（学号、课程代码、起止时间和单位相同）。",
                           "Another record has the same student, course, dates and unit.")
@@ -201,7 +201,7 @@ def delete_record(store: Store, *, actor: access.Unit, record: StoredRecord, now
                              department=record.department)
     except ReviewError as error:
         raise problem_from_review_error(error, record.id) from error
-    with store.transaction():
+    with store.transaction(scope=school_scope(record.school)):
         if outcome.delete:
             store.delete_record(record.id, now=now)
             audit.record(store, "record_deleted", target=f"record:{record.id}", unit=_record_unit(record))
@@ -222,7 +222,8 @@ def apply_review(store: Store, *, actor: access.Unit, action: Action, record_ids
     """
     if action in (Action.EDIT, Action.DELETE):
         raise ValueError(f"{action} is not a review action")
-    with store.transaction():
+    # Only a school reviews, and only its own records.
+    with store.transaction(scope=school_scope(actor.school) if actor.school else None):
         plans = []
         for record_id in dict.fromkeys(record_ids):
             record = visible_record(store, actor, record_id)
@@ -269,7 +270,7 @@ def accept_exception(store: Store, *, actor: access.Unit, actor_name: str, recor
     if reason is None or not reason.strip() or len(reason) > 500:
         raise Problem("SXPT-REVIEW-REASON-MISSING", "请填写 1 至 500 字的理由，例如“已核对营业执照”。",
                       "Give a reason of 1 to 500 characters, such as 'checked the business licence'.")
-    with store.transaction():
+    with store.transaction(scope=school_scope(record.school)):
         store.add_exception(record.id, code, reason=reason.strip(), actor=actor_name, now=now)
         audit.record(store, "record_exception", target=f"record:{record.id}", unit=_record_unit(record), code=code,
                      reason=reason.strip())

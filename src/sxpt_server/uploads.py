@@ -43,7 +43,7 @@ from sxpt_core.templates import Template, get_template
 from sxpt_core.validate import MODELS, Validation, validate_rows, validate_table
 from sxpt_server import audit, checks
 from sxpt_server.problems import Problem
-from sxpt_server.store import ConflictError, School, Store
+from sxpt_server.store import ConflictError, School, Store, school_scope
 from sxpt_server.store.records import Batch, NewBatch, RecordWrite
 
 __all__ = [
@@ -370,7 +370,7 @@ def _store_records(store: Store, *, actor: access.Unit, actor_name: str, school:
     """Store the checked rows of an upload and its batch in one transaction."""
     file_digest = _digest(source)
     uploader_department = actor.department or ""
-    with store.transaction():
+    with store.transaction(scope=school_scope(school.code)):
         existing = store.records_by_key(school.code, (row.key for row in rows))
         refused: list[int] = []
         changes: list[tuple[_Row, int | None]] = []
@@ -470,7 +470,7 @@ def _store_reference_list(store: Store, *, kind: str, actor: access.Unit, actor_
                           entries: list[dict[str, Any]], source: bytes, media: str) -> UploadResult:
     """Store a roster or plan batch, and make its list current when it has no errors."""
     file_digest = _digest(source)
-    with store.transaction():
+    with store.transaction(scope=school_scope(school.code)):
         batch_id = store.add_batch(NewBatch(
             kind=kind, province=school.province, school=school.code, department="", actor=actor_name,
             filename=upload.filename, media_type=media, digest=file_digest, idempotency_key=upload.idempotency_key,

@@ -82,7 +82,8 @@ def send_code(store: Store, account: Account, purpose: str, *, phone: str | None
     phone = phone or account.phone
     moment = now()
 
-    with store.transaction():
+    # The per-phone limit is checked and counted under the phone's own lock.
+    with store.transaction(scope=f"phone:{phone}"):
         decision = auth.may_send(store.sends_since(phone, moment - datetime.timedelta(hours=24)), now=moment)
         if decision.allowed:
             code, stored = auth.issue_code(
@@ -109,7 +110,7 @@ def send_code(store: Store, account: Account, purpose: str, *, phone: str | None
     try:
         gateway_from_config(current_app).send(message_to_send)
     except SmsError as error:
-        with store.transaction():
+        with store.transaction(scope=f"phone:{phone}"):
             store.delete_send(send_id)
             store.delete_codes(account.id, [purpose])
         logger.warning(
@@ -141,7 +142,7 @@ def verify_code(
         raise invalid([field_error("code", *format_problem)])
 
     mismatch = False
-    with store.transaction():
+    with store.transaction(scope=f"account:{account.id}"):
         row = store.get_code(account.id, purpose)
         mismatch = row is not None and phone is not None and row.phone != phone
         if row is not None and not mismatch:

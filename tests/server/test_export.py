@@ -25,6 +25,9 @@ from tests.server.test_statistics import (
     delete_record,
 )
 
+# Every test that uses the app runs on SQLite and on PostgreSQL.
+BOTH_BACKENDS = True
+
 EXPORT_HEADERS = [column.header for column in get_template("records").columns if column.exported]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

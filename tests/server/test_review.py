@@ -7,6 +7,9 @@ from typing import Any
 from tests.server.records_support import DEPARTMENT_0, record, upload_json
 from tests.server.support import World
 
+# Every test that uses the app runs on SQLite and on PostgreSQL.
+BOTH_BACKENDS = True
+
 
 def foreign(index: int, **changes: str) -> dict[str, str]:
     """A record with a foreign unit, which needs no unit verification and so waits for review at once."""

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import sqlite3
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -21,8 +19,12 @@ from sxpt_core.records import content_digest
 from sxpt_core.stats import china_date, is_late_month
 from sxpt_server.store import School, get_store
 from sxpt_server.store.records import NewBatch, RecordWrite
+from tests.server.backends import run_sql
 from tests.server.support import DEPARTMENTS, OTHER_SCHOOL, PROVINCE, SCHOOL, World
 from tests.workbooks import RECORD_HEADERS, sample_record
+
+# Every test that uses the app runs on SQLite and on PostgreSQL.
+BOTH_BACKENDS = True
 
 MECHANICAL, LANGUAGES = DEPARTMENTS
 # The world's clock starts on 15 October 2025; internships ending in September are due now.
@@ -93,13 +95,8 @@ def set_unit_state(app: Flask, unit: tuple[str, str], state: str, reason: str | 
     """Queue a unit check and give it a result, as the unit worker would."""
     with app.app_context():
         get_store().ensure_unit_checks([unit], now=UPLOADED)
-    connection = sqlite3.connect(Path(app.instance_path) / "sxpt.sqlite3")
-    with connection:
-        connection.execute(
-            "UPDATE unit_checks SET state = ?, reason = ?, checked_at = ? WHERE unit_code = ? AND unit_name = ?",
-            (state, reason, UPLOADED.isoformat(), *unit),
-        )
-    connection.close()
+    run_sql(app, "UPDATE unit_checks SET state = ?, reason = ?, checked_at = ? WHERE unit_code = ? AND unit_name = ?",
+            (state, reason, UPLOADED.isoformat(), *unit))
 
 
 def add_reference_lists(app: Flask, roster: list[RosterEntry], plan: list[PlanCourse]) -> None:

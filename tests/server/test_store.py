@@ -1,75 +1,97 @@
-"""The SQLite store: migrations, the append-only audit log and account name sequences."""
+"""The store on both databases: migrations, the append-only audit log and account name sequences."""
 
 from __future__ import annotations
 
 import datetime
-import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from sxpt_core.access import Unit
-from sxpt_server.store import ConflictError, SQLiteStore
+from sxpt_server.store import ConflictError, SQLiteStore, Store, open_store
+from tests.server.backends import database_setting
 
+BOTH_BACKENDS = True
 NOW = datetime.datetime(2025, 10, 15, 1, 0, tzinfo=datetime.timezone.utc)
 
 
+@contextmanager
+def open_test_store(backend: str, folder: Path) -> Iterator[Store]:
+    """Open a store on a new, empty database of ``backend``."""
+    with database_setting(backend, str(folder / "test.sqlite3")) as setting:
+        if backend == "sqlite":
+            store: Store = SQLiteStore(setting)
+        else:
+            from sxpt_server.store.postgresql import PostgreSQLStore
+
+            store = PostgreSQLStore.connect(setting)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    store = SQLiteStore(tmp_path / "test.sqlite3")
-    store.migrate()
-    return store
+def empty_store(backend: str, tmp_path: Path) -> Iterator[Store]:
+    with open_test_store(backend, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture
+def store(empty_store: Store) -> Store:
+    empty_store.migrate()
+    return empty_store
+
+
+def execute(store: Store, sql: str) -> None:
+    """Run one statement on the store's own connection, outside the store's methods."""
+    store._execute(sql)  # type: ignore[attr-defined]
 
 
 def database_path(app: Flask) -> Path:
     return Path(app.instance_path) / "sxpt.sqlite3"
 
 
-def test_migrations_run_once(tmp_path: Path) -> None:
+def test_migrations_run_once(empty_store: Store) -> None:
     """A second migrate applies nothing and leaves nothing pending."""
-    store = SQLiteStore(tmp_path / "test.sqlite3")
-    first = store.migrate()
-    second = store.migrate()
+    first = empty_store.migrate()
+    second = empty_store.migrate()
     assert first == ["0001_accounts", "0002_records"]
     assert second == []
-    assert store.pending_migrations() == []
+    assert empty_store.pending_migrations() == []
 
 
-def test_new_database_pending(tmp_path: Path) -> None:
+def test_new_database_pending(empty_store: Store) -> None:
     """A database that was never migrated has every migration pending."""
-    assert SQLiteStore(tmp_path / "empty.sqlite3").pending_migrations() == ["0001_accounts", "0002_records"]
+    assert empty_store.pending_migrations() == ["0001_accounts", "0002_records"]
 
 
-def test_audit_rejects_update(store: SQLiteStore) -> None:
-    """The database refuses to change an audit entry."""
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET event = 'nothing'", "DELETE FROM audit_log"])
+def test_audit_rejects_change(store: Store, statement: str) -> None:
+    """The database refuses to change or delete an audit entry."""
     store.append_audit(at=NOW, event="login", actor="sxpt000000001", ip=None, request_id=None, target=None,
                        unit=None, detail={})
-    connection = sqlite3.connect(store.path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        connection.execute("UPDATE audit_log SET event = 'nothing'")
-    connection.close()
-
-
-def test_audit_rejects_delete(store: SQLiteStore) -> None:
-    """The database refuses to delete an audit entry."""
-    store.append_audit(at=NOW, event="login", actor="sxpt000000001", ip=None, request_id=None, target=None,
-                       unit=None, detail={})
-    connection = sqlite3.connect(store.path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        connection.execute("DELETE FROM audit_log")
-    connection.close()
+    with pytest.raises(Exception, match="append-only"):
+        execute(store, statement)
+    assert [entry.event for entry in store.iter_audit()] == ["login"]
 
 
 def test_audit_of_running_app_is_append_only(app: Flask) -> None:
-    """The database of the app itself has the triggers."""
-    connection = sqlite3.connect(database_path(app))
-    triggers = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    connection.close()
-    assert triggers == {"audit_log_no_update", "audit_log_no_delete"}
+    """The database of the app itself refuses changes to the audit log."""
+    store = open_store(app)
+    try:
+        store.append_audit(at=NOW, event="login", actor=None, ip=None, request_id=None, target=None, unit=None,
+                           detail={})
+        with pytest.raises(Exception, match="append-only"):
+            execute(store, "UPDATE audit_log SET event = 'nothing'")
+    finally:
+        store.close()
 
 
-def test_audit_entries_newest_first(store: SQLiteStore) -> None:
+def test_audit_entries_newest_first(store: Store) -> None:
     """iter_audit yields the newest entry first and pages with before_id."""
     for event in ("first", "second", "third"):
         store.append_audit(at=NOW, event=event, actor=None, ip=None, request_id=None, target=None, unit=None,
@@ -81,7 +103,7 @@ def test_audit_entries_newest_first(store: SQLiteStore) -> None:
     assert older == ["second", "first"]
 
 
-def test_sequence_never_reused(store: SQLiteStore) -> None:
+def test_sequence_never_reused(store: Store) -> None:
     """Sequences count up per unit code."""
     numbers = [store.next_account_sequence("4133010001") for _ in range(3)]
     other = store.next_account_sequence("330000")
@@ -89,7 +111,7 @@ def test_sequence_never_reused(store: SQLiteStore) -> None:
     assert other == 1
 
 
-def test_transaction_rolls_back(store: SQLiteStore) -> None:
+def test_transaction_rolls_back(store: Store) -> None:
     """An exception inside a transaction undoes its writes."""
     with pytest.raises(RuntimeError), store.transaction():
         store.add_province("330000", "浙江省", now=NOW)
@@ -97,14 +119,14 @@ def test_transaction_rolls_back(store: SQLiteStore) -> None:
     assert store.get_province("330000") is None
 
 
-def test_duplicate_province_conflict(store: SQLiteStore) -> None:
+def test_duplicate_province_conflict(store: Store) -> None:
     """A second province with the same code raises ConflictError."""
     store.add_province("330000", "浙江省", now=NOW)
     with pytest.raises(ConflictError):
         store.add_province("330000", "浙江省", now=NOW)
 
 
-def test_delete_account_removes_sessions(store: SQLiteStore) -> None:
+def test_delete_account_removes_sessions(store: Store) -> None:
     """Deleting an account deletes its sessions."""
     account = store.add_account(name="sxpt000000001", unit=Unit.ministry(), phone="13800138000", contact_name=None,
                                 created_by="cli", now=NOW)

@@ -29,7 +29,7 @@ from sxpt_core.codes import uscc
 from sxpt_core.errors import ConfigError
 from sxpt_server import create_app, units
 from sxpt_server.config import DEFAULTS
-from sxpt_server.store import School, SQLiteStore, Store, get_store
+from sxpt_server.store import School, Store, get_store, open_store
 from sxpt_server.store.records import RecordWrite
 from sxpt_server.units import (
     CodeOnlyVerifier,
@@ -41,6 +41,9 @@ from sxpt_server.units import (
     WorkerSettings,
 )
 from tests.server.support import CITY, DEPARTMENTS, OTHER_SCHOOL, PROVINCE, SCHOOL, SCHOOL_USCC, Clock, World
+
+# Every test that uses the app runs on SQLite and on PostgreSQL.
+BOTH_BACKENDS = True
 
 UNCHECKED, PASSED, FAILED = "未校验", "校验通过", "校验不通过"
 
@@ -473,8 +476,7 @@ def _queue_units(app: Flask, clock: Clock, count: int) -> None:
 def test_two_claims_disjoint(app: Flask, clock: Clock) -> None:
     """Two stores claiming at the same moment never get the same check."""
     _queue_units(app, clock, 6)
-    path = Path(app.instance_path) / app.config["DATABASE"]
-    first, second = SQLiteStore(path), SQLiteStore(path)
+    first, second = open_store(app), open_store(app)
     until = clock.now + datetime.timedelta(minutes=5)
     try:
         claimed_first = first.claim_unit_checks(now=clock.now, claimed_until=until, limit=4)
@@ -494,13 +496,12 @@ def test_two_claims_disjoint(app: Flask, clock: Clock) -> None:
 def test_concurrent_claims_disjoint(app: Flask, clock: Clock) -> None:
     """Threads with their own connections claiming one at a time share the queue without overlap."""
     _queue_units(app, clock, 40)
-    path = Path(app.instance_path) / app.config["DATABASE"]
     until = clock.now + datetime.timedelta(minutes=5)
     claimed_ids: list[list[int]] = [[] for _ in range(4)]
     start = threading.Barrier(4)
 
     def claim_all(slot: int) -> None:
-        store = SQLiteStore(path)
+        store = open_store(app)
         try:
             start.wait()
             while claimed := store.claim_unit_checks(now=clock.now, claimed_until=until, limit=1):
@@ -609,7 +610,7 @@ def test_run_once_without_app(app: Flask, clock: Clock) -> None:
         store = get_store()
         add_school(store)
         add_record(store, clock.now, key="1", code=CODE_A, name=NAME_A)
-    store = SQLiteStore(Path(app.instance_path) / app.config["DATABASE"])
+    store = open_store(app)
     try:
         finished = units.run_once(store, CodeOnlyVerifier(), clock.now)
         check = check_of(store, CODE_A, NAME_A)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 
+from tests.server.backends import run_sql
 from tests.server.records_support import (
     DEPARTMENT_0,
     DEPARTMENT_1,
@@ -20,12 +20,13 @@ from tests.server.records_support import (
 from tests.server.support import World
 from tests.workbooks import RECORD_HEADERS, csv_bytes, write_xlsx
 
+# Every test that uses the app runs on SQLite and on PostgreSQL.
+BOTH_BACKENDS = True
+
 
 def table_counts(world: World) -> dict[str, int]:
-    path = Path(world.app.instance_path) / "sxpt.sqlite3"
-    with sqlite3.connect(path) as connection:
-        return {table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                for table in ("batches", "records", "record_versions", "unit_checks")}
+    return {table: run_sql(world.app, f"SELECT COUNT(*) FROM {table}")[0][0]
+            for table in ("batches", "records", "record_versions", "unit_checks")}
 
 
 def all_records(client: Any) -> list[dict[str, Any]]:

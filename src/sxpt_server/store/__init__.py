@@ -1,12 +1,16 @@
 """The store: the server's database behind a small interface.
 
 ``get_store()`` returns the store of the current application context, opened on first
-use and closed when the context ends, as ``get_db`` does in Flask's tutorial.
+use and closed when the context ends, as ``get_db`` does in Flask's tutorial. The
+``DATABASE`` setting chooses the database: a SQLite file, or a PostgreSQL URL, whose
+connections come from one pool per server process.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g
 
@@ -36,19 +40,79 @@ __all__ = [
     "School",
     "SessionRow",
     "Store",
+    "close_pool",
     "close_store",
+    "database_kind",
     "get_store",
     "init_app",
     "open_store",
+    "school_scope",
+    "sqlite_path",
 ]
+
+
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+_POOL_KEY = "sxpt_postgresql_pool"
+_pool_lock = threading.Lock()
+
+
+def database_kind(setting: object) -> str:
+    """Return "postgresql" or "sqlite" for a ``DATABASE`` setting."""
+    return "postgresql" if str(setting).startswith(POSTGRESQL_SCHEMES) else "sqlite"
+
+
+def sqlite_path(setting: object, instance_path: str | Path) -> Path:
+    """Return the file of a SQLite ``DATABASE`` setting: a path or a ``sqlite:///`` URL.
+
+    As in SQLAlchemy's URLs, ``sqlite:///name`` is relative (to the instance folder here)
+    and ``sqlite:////folder/name`` absolute.
+    """
+    text = str(setting)
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):]
+    path = Path(text)
+    return path if path.is_absolute() else Path(instance_path) / path
+
+
+def _pool(app: Flask) -> Any:
+    """Return the application's pool of PostgreSQL connections, opening it on first use.
+
+    The pool is opened lazily, in the process that uses it, so that server processes
+    forked after the application was created do not share connections.
+    """
+    pool = app.extensions.get(_POOL_KEY)
+    if pool is None:
+        from sxpt_server.store.postgresql import connect_pool
+
+        with _pool_lock:
+            pool = app.extensions.get(_POOL_KEY)
+            if pool is None:
+                pool = connect_pool(str(app.config["DATABASE"]), max_size=int(app.config["DATABASE_POOL_SIZE"]))
+                app.extensions[_POOL_KEY] = pool
+    return pool
 
 
 def open_store(app: Flask) -> Store:
     """Open a new store on the application's database."""
-    path = Path(app.config["DATABASE"])
-    if not path.is_absolute():
-        path = Path(app.instance_path) / path
-    return SQLiteStore(path)
+    setting = app.config["DATABASE"]
+    if database_kind(setting) == "postgresql":
+        from sxpt_server.store.postgresql import PostgreSQLStore
+
+        pool = _pool(app)
+        return PostgreSQLStore(pool.getconn(), pool=pool)
+    return SQLiteStore(sqlite_path(setting, app.instance_path))
+
+
+def close_pool(app: Flask) -> None:
+    """Close the application's PostgreSQL connections, if a pool was opened."""
+    pool = app.extensions.pop(_POOL_KEY, None)
+    if pool is not None:
+        pool.close()
+
+
+def school_scope(code: str) -> str:
+    """Return the transaction scope of the writes to one school's records, batches and lists."""
+    return f"school:{code}"
 
 
 def get_store() -> Store:

@@ -1,7 +1,8 @@
 """The store interface: what the server keeps, as rows and the operations on them.
 
-``SQLiteStore`` implements it; a PostgreSQL store can implement the same protocol. Views
-and services only call these methods, so no SQL appears outside the store package.
+``SQLiteStore`` and ``PostgreSQLStore`` implement it, with statements shared in
+``SQLStore``. Views and services only call these methods, so no SQL appears outside the
+store package.
 
 Times are timezone-aware ``datetime`` values in UTC. Units are ``sxpt_core.access.Unit``.
 """
@@ -165,8 +166,13 @@ class Store(RecordStore, UnitQueueStore, StatsStore, Protocol):
     def migrate(self) -> list[str]:
         """Apply the pending migrations and return their names."""
 
-    def transaction(self) -> AbstractContextManager[None]:
-        """Run the block in one write transaction; nested blocks join the outer one."""
+    def transaction(self, scope: str | None = None) -> AbstractContextManager[None]:
+        """Run the block in one write transaction; nested blocks join the outer one.
+
+        ``scope`` names what the block writes, such as ``school:4133010001``: write
+        transactions of one scope, and all without a scope, run one at a time. SQLite
+        runs every write transaction one at a time whatever its scope.
+        """
 
     def close(self) -> None:
         """Close the connection."""

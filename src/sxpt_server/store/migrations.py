@@ -12,7 +12,7 @@ import sqlite3
 
 import sqlite_utils
 
-__all__ = ["MIGRATIONS", "migrate", "pending_migrations"]
+__all__ = ["MIGRATIONS", "RECORDS_SCHEMA", "migrate", "pending_migrations"]
 
 
 def _create_organisations(db: sqlite_utils.Database) -> None:
@@ -168,7 +168,7 @@ def _first_schema(db: sqlite_utils.Database) -> None:
 
 # Records, their versions, uploads (batches), rosters and plans, and unit checks.
 # Written as plain SQL so that a PostgreSQL backend can follow the same definitions.
-_RECORDS_SCHEMA = (
+RECORDS_SCHEMA = (
     # One upload of a records, roster or plan file. ``source`` keeps the uploaded bytes
     # for the annotated and errors-only workbooks; ``report`` is the JSON report.
     """CREATE TABLE batches (
@@ -291,7 +291,7 @@ _RECORDS_SCHEMA = (
 @MIGRATIONS(name="0002_records")
 def _records_schema(db: sqlite_utils.Database) -> None:
     """Uploads, records with their versions and exceptions, rosters and plans, unit checks."""
-    for statement in _RECORDS_SCHEMA:
+    for statement in RECORDS_SCHEMA:
         db.execute(statement)
 
 

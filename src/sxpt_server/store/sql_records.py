@@ -1,20 +1,17 @@
-"""SQLite statements for uploads, records, rosters, plans and the unit-check rows they share.
+"""Statements for uploads, records, rosters, plans and the unit-check rows they share.
 
-``RecordsMixin`` is part of ``SQLiteStore``; it uses the store's connection and its
-``transaction()``. Bulk writes use ``executemany`` on the stdlib connection, which is
-several times faster than row-by-row inserts through sqlite-utils (SPEC §9).
+``RecordsMixin`` is part of ``SQLStore``. An upload's records are written with
+multi-row INSERTs and ``executemany``, a few statements per 500 rows instead of a few
+per row, which matters most where each statement is a round trip to a PostgreSQL server.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
-from sxpt_server.store.base import ConflictError
 from sxpt_server.store.records import (
     Batch,
     NewBatch,
@@ -25,10 +22,12 @@ from sxpt_server.store.records import (
     UnitCheck,
     Version,
 )
+from sxpt_server.store.sqlbase import Row, SQLBase
 
 __all__ = ["RecordsMixin"]
 
-# SQLite allows 32,766 host parameters per statement; IN lists stay well below.
+# SQLite allows 32,766 host parameters per statement and PostgreSQL 65,535; IN lists and
+# multi-row INSERTs of CHUNK rows stay well below both.
 CHUNK = 500
 
 _BATCH_COLUMNS = (
@@ -62,7 +61,7 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start:start + CHUNK]
 
 
-def _batch_from(row: sqlite3.Row) -> Batch:
+def _batch_from(row: Row) -> Batch:
     return Batch(
         id=row["id"], kind=row["kind"], province=row["province"], school=row["school"],
         department=row["department"], actor=row["actor"], filename=row["filename"], media_type=row["media_type"],
@@ -73,7 +72,7 @@ def _batch_from(row: sqlite3.Row) -> Batch:
     )
 
 
-def _record_from(row: sqlite3.Row) -> StoredRecord:
+def _record_from(row: Row) -> StoredRecord:
     return StoredRecord(
         id=row["id"], province=row["province"], school=row["school"], department=row["department"],
         natural_key=row["natural_key"], state=row["state"], delete_requested=bool(row["delete_requested"]),
@@ -88,7 +87,7 @@ def _record_from(row: sqlite3.Row) -> StoredRecord:
     )
 
 
-def _unit_check_from(row: sqlite3.Row) -> UnitCheck:
+def _unit_check_from(row: Row) -> UnitCheck:
     next_attempt = _parse(row["next_attempt_at"])
     assert next_attempt is not None
     created = _parse(row["created_at"])
@@ -139,27 +138,15 @@ def _where(query: RecordFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), parameters
 
 
-class RecordsMixin:
-    """The record statements of ``SQLiteStore``."""
-
-    _connection: sqlite3.Connection
-
-    def transaction(self) -> AbstractContextManager[None]:  # provided by SQLiteStore
-        raise NotImplementedError
+class RecordsMixin(SQLBase):
+    """The record statements of ``SQLStore``."""
 
     # --- batches ---
 
     def add_batch(self, batch: NewBatch) -> int:
-        try:
-            cursor = self._insert_batch(batch)
-        except sqlite3.IntegrityError as error:
-            # Only the idempotency key is unique: a concurrent request with the same key won.
-            raise ConflictError(str(error)) from error
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-
-    def _insert_batch(self, batch: NewBatch) -> sqlite3.Cursor:
-        return self._connection.execute(
+        # Only the idempotency key is unique: a ConflictError means that a concurrent
+        # request with the same key won.
+        return self._insert(
             "INSERT INTO batches (kind, province, school, department, actor, filename, media_type, digest, "
             "idempotency_key, status, created_at, rows, valid_rows, errors, warnings, created, updated, unchanged, "
             "not_stored, report, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -170,7 +157,7 @@ class RecordsMixin:
         )
 
     def get_batch(self, batch_id: int) -> Batch | None:
-        row = self._connection.execute(f"SELECT {_BATCH_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        row = self._execute(f"SELECT {_BATCH_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()
         return _batch_from(row) if row else None
 
     def list_batches(
@@ -188,14 +175,14 @@ class RecordsMixin:
         if before_id is not None:
             clauses.append("id < ?")
             parameters.append(before_id)
-        rows = self._connection.execute(
+        rows = self._execute(
             f"SELECT {_BATCH_COLUMNS} FROM batches WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
             (*parameters, limit),
         )
         return [_batch_from(row) for row in rows]
 
     def find_batch(self, *, school: str, kind: str, department: str, digest: str) -> Batch | None:
-        row = self._connection.execute(
+        row = self._execute(
             f"SELECT {_BATCH_COLUMNS} FROM batches WHERE school = ? AND kind = ? AND digest = ? AND department = ? "
             "AND status = 'stored' ORDER BY id DESC LIMIT 1",
             (school, kind, digest, department),
@@ -203,18 +190,18 @@ class RecordsMixin:
         return _batch_from(row) if row else None
 
     def find_batch_by_idempotency_key(self, school: str, key: str) -> Batch | None:
-        row = self._connection.execute(
+        row = self._execute(
             f"SELECT {_BATCH_COLUMNS} FROM batches WHERE school = ? AND idempotency_key = ?", (school, key)
         ).fetchone()
         return _batch_from(row) if row else None
 
     def batch_report(self, batch_id: int) -> dict[str, Any]:
-        row = self._connection.execute("SELECT report FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        row = self._execute("SELECT report FROM batches WHERE id = ?", (batch_id,)).fetchone()
         report: dict[str, Any] = json.loads(row["report"]) if row else {}
         return report
 
     def batch_source(self, batch_id: int) -> bytes | None:
-        row = self._connection.execute("SELECT source FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        row = self._execute("SELECT source FROM batches WHERE id = ?", (batch_id,)).fetchone()
         return bytes(row["source"]) if row and row["source"] is not None else None
 
     # --- records ---
@@ -222,7 +209,7 @@ class RecordsMixin:
     def records_by_key(self, school: str, keys: Iterable[str]) -> dict[str, StoredRecord]:
         found: dict[str, StoredRecord] = {}
         for chunk in _chunks(list(dict.fromkeys(keys))):
-            rows = self._connection.execute(
+            rows = self._execute(
                 f"{_RECORD_SELECT} WHERE r.school = ? AND r.deleted_at IS NULL "
                 f"AND r.natural_key IN ({', '.join('?' * len(chunk))})",
                 (school, *chunk),
@@ -236,54 +223,83 @@ class RecordsMixin:
         self, writes: Sequence[RecordWrite], *, batch_id: int | None, actor: str, now: datetime.datetime
     ) -> list[int]:
         moment = _time(now)
-        ids: list[int] = []
         with self.transaction():
+            new_ids = self._insert_new_records([write for write in writes if write.record_id is None], moment)
+            versions = self._next_versions([write.record_id for write in writes if write.record_id is not None])
+            updates: list[tuple[Any, ...]] = []
+            version_rows: list[tuple[Any, ...]] = []
+            ids: list[int] = []
             for write in writes:
                 if write.record_id is None:
-                    cursor = self._connection.execute(
-                        "INSERT INTO records (province, school, department, natural_key, state, current_version, "
-                        "student_id, course_code, unit_code, unit_name, reporting_month, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-                        (write.province, write.school, write.department, write.natural_key, write.state,
-                         write.student_id, write.course_code, write.unit_code, write.unit_name,
-                         write.reporting_month, moment, moment),
-                    )
-                    assert cursor.lastrowid is not None
-                    record_id, version = cursor.lastrowid, 1
+                    record_id, version = new_ids[(write.school, write.natural_key)], 1
                 else:
                     record_id = write.record_id
-                    row = self._connection.execute(
-                        "SELECT current_version FROM records WHERE id = ?", (record_id,)
-                    ).fetchone()
-                    version = row["current_version"] + 1
-                    self._connection.execute(
-                        "UPDATE records SET department = ?, natural_key = ?, state = ?, current_version = ?, "
-                        "review_reason = NULL, student_id = ?, course_code = ?, unit_code = ?, unit_name = ?, "
-                        "reporting_month = ?, updated_at = ? WHERE id = ?",
-                        (write.department, write.natural_key, write.state, version, write.student_id,
-                         write.course_code, write.unit_code, write.unit_name, write.reporting_month, moment,
-                         record_id),
-                    )
-                self._connection.execute(
-                    "INSERT INTO record_versions (record_id, version, department, reporting_month, student_id, "
-                    "course_code, unit_code, cells, issues, digest, batch_id, created_at, created_by) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record_id, version, write.department, write.reporting_month, write.student_id,
-                     write.course_code, write.unit_code, _dump(dict(write.cells)),
-                     _dump([dict(issue) for issue in write.issues]), write.digest, batch_id, moment, actor),
-                )
+                    version = versions[record_id]
+                    versions[record_id] += 1
+                    updates.append((write.department, write.natural_key, write.state, version, write.student_id,
+                                    write.course_code, write.unit_code, write.unit_name, write.reporting_month,
+                                    moment, record_id))
+                version_rows.append((record_id, version, write.department, write.reporting_month, write.student_id,
+                                     write.course_code, write.unit_code, _dump(dict(write.cells)),
+                                     _dump([dict(issue) for issue in write.issues]), write.digest, batch_id, moment,
+                                     actor))
                 ids.append(record_id)
+            if updates:
+                self._executemany(
+                    "UPDATE records SET department = ?, natural_key = ?, state = ?, current_version = ?, "
+                    "review_reason = NULL, student_id = ?, course_code = ?, unit_code = ?, unit_name = ?, "
+                    "reporting_month = ?, updated_at = ? WHERE id = ?",
+                    updates,
+                )
+            for chunk in _chunks(version_rows):
+                self._execute(
+                    "INSERT INTO record_versions (record_id, version, department, reporting_month, student_id, "
+                    "course_code, unit_code, cells, issues, digest, batch_id, created_at, created_by) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
+                    [value for row in chunk for value in row],
+                )
         return ids
 
+    def _insert_new_records(self, writes: Sequence[RecordWrite], moment: str) -> dict[tuple[str, str], int]:
+        """Insert the records of ``writes`` and return their ids by school and natural key.
+
+        A multi-row INSERT returns its rows in no promised order, so each id is matched
+        to its record by the key, which is unique among a school's live records.
+        """
+        ids: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(writes):
+            rows = self._execute(
+                "INSERT INTO records (province, school, department, natural_key, state, current_version, "
+                "student_id, course_code, unit_code, unit_name, reporting_month, created_at, updated_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                + " RETURNING id, school, natural_key",
+                [value for write in chunk for value in (
+                    write.province, write.school, write.department, write.natural_key, write.state,
+                    write.student_id, write.course_code, write.unit_code, write.unit_name, write.reporting_month,
+                    moment, moment)],
+            ).fetchall()
+            ids.update(((row["school"], row["natural_key"]), row["id"]) for row in rows)
+        return ids
+
+    def _next_versions(self, record_ids: Sequence[int]) -> dict[int, int]:
+        """Return the number of the next version of each record in ``record_ids``."""
+        versions: dict[int, int] = {}
+        for chunk in _chunks(list(dict.fromkeys(record_ids))):
+            rows = self._execute(
+                f"SELECT id, current_version FROM records WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            versions.update((row["id"], row["current_version"] + 1) for row in rows)
+        return versions
+
     def get_record(self, record_id: int) -> StoredRecord | None:
-        row = self._connection.execute(
+        row = self._execute(
             f"{_RECORD_SELECT} WHERE r.id = ? AND r.deleted_at IS NULL", (record_id,)
         ).fetchone()
         return _record_from(row) if row else None
 
     def list_records(self, query: RecordFilter) -> list[StoredRecord]:
         where, parameters = _where(query)
-        rows = self._connection.execute(
+        rows = self._execute(
             f"{_RECORD_SELECT} WHERE {where} ORDER BY r.id LIMIT ?", (*parameters, query.limit)
         )
         return [_record_from(row) for row in rows]
@@ -292,7 +308,7 @@ class RecordsMixin:
         where, parameters = _where(query)
         join = ("LEFT JOIN record_versions a ON a.record_id = r.id AND a.version = r.approved_version"
                 if query.approved_only else "")
-        row = self._connection.execute(f"SELECT COUNT(*) FROM records r {join} WHERE {where}", parameters).fetchone()
+        row = self._execute(f"SELECT COUNT(*) FROM records r {join} WHERE {where}", parameters).fetchone()
         return int(row[0])
 
     def records_with_units(self, units: Iterable[tuple[str, str]], *, states: Sequence[str]) -> list[StoredRecord]:
@@ -300,7 +316,7 @@ class RecordsMixin:
         marks = ", ".join("?" * len(states))
         for chunk in _chunks(list(dict.fromkeys(units))):
             condition = " OR ".join("(r.unit_code = ? AND r.unit_name = ?)" for _ in chunk)
-            rows = self._connection.execute(
+            rows = self._execute(
                 f"{_RECORD_SELECT} WHERE r.deleted_at IS NULL AND r.state IN ({marks}) AND ({condition}) ORDER BY r.id",
                 (*states, *(part for pair in chunk for part in pair)),
             )
@@ -308,7 +324,7 @@ class RecordsMixin:
         return found
 
     def record_versions(self, record_id: int) -> list[Version]:
-        rows = self._connection.execute(
+        rows = self._execute(
             "SELECT * FROM record_versions WHERE record_id = ? ORDER BY version", (record_id,)
         )
         return [
@@ -332,7 +348,7 @@ class RecordsMixin:
         now: datetime.datetime,
     ) -> None:
         approved = ", approved_version = current_version" if approve_current else ""
-        self._connection.execute(
+        self._execute(
             f"UPDATE records SET state = ?, delete_requested = ?, review_reason = ?, updated_at = ?{approved} "
             "WHERE id = ?",
             (state, int(delete_requested), review_reason, _time(now), record_id),
@@ -341,23 +357,23 @@ class RecordsMixin:
     def set_record_checks(self, record_id: int, *, state: str, issues: Sequence[Mapping[str, Any]],
                           now: datetime.datetime) -> None:
         with self.transaction():
-            self._connection.execute(
+            self._execute(
                 "UPDATE record_versions SET issues = ? WHERE record_id = ? AND version = "
                 "(SELECT current_version FROM records WHERE id = ?)",
                 (_dump([dict(issue) for issue in issues]), record_id, record_id),
             )
-            self._connection.execute(
+            self._execute(
                 "UPDATE records SET state = ?, updated_at = ? WHERE id = ?", (state, _time(now), record_id)
             )
 
     def delete_record(self, record_id: int, *, now: datetime.datetime) -> None:
-        self._connection.execute(
+        self._execute(
             "UPDATE records SET deleted_at = ?, delete_requested = 0, updated_at = ? WHERE id = ?",
             (_time(now), _time(now), record_id),
         )
 
     def add_exception(self, record_id: int, code: str, *, reason: str, actor: str, now: datetime.datetime) -> None:
-        self._connection.execute(
+        self._execute(
             "INSERT INTO record_exceptions (record_id, code, reason, actor, created_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (record_id, code) DO UPDATE SET reason = excluded.reason, actor = excluded.actor, "
             "created_at = excluded.created_at",
@@ -365,7 +381,7 @@ class RecordsMixin:
         )
 
     def exceptions_of(self, record_id: int) -> dict[str, str]:
-        rows = self._connection.execute(
+        rows = self._execute(
             "SELECT code, reason FROM record_exceptions WHERE record_id = ? ORDER BY code", (record_id,)
         )
         return {row["code"]: row["reason"] for row in rows}
@@ -373,7 +389,7 @@ class RecordsMixin:
     def exceptions_for(self, record_ids: Iterable[int]) -> dict[int, set[str]]:
         found: dict[int, set[str]] = {}
         for chunk in _chunks(list(record_ids)):
-            rows = self._connection.execute(
+            rows = self._execute(
                 f"SELECT record_id, code FROM record_exceptions WHERE record_id IN ({', '.join('?' * len(chunk))})",
                 tuple(chunk),
             )
@@ -386,15 +402,13 @@ class RecordsMixin:
     def add_reference_list(
         self, kind: str, school: str, *, batch_id: int, data: Sequence[Mapping[str, Any]], now: datetime.datetime
     ) -> int:
-        cursor = self._connection.execute(
+        return self._insert(
             "INSERT INTO reference_lists (kind, school, batch_id, entries, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (kind, school, batch_id, len(data), _dump([dict(entry) for entry in data]), _time(now)),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     def current_reference_list(self, kind: str, school: str) -> ReferenceList | None:
-        row = self._connection.execute(
+        row = self._execute(
             "SELECT * FROM reference_lists WHERE school = ? AND kind = ? ORDER BY id DESC LIMIT 1", (school, kind)
         ).fetchone()
         if row is None:
@@ -408,7 +422,7 @@ class RecordsMixin:
 
     def ensure_unit_checks(self, units: Iterable[tuple[str, str]], *, now: datetime.datetime) -> None:
         moment = _time(now)
-        self._connection.executemany(
+        self._executemany(
             "INSERT INTO unit_checks (unit_code, unit_name, state, next_attempt_at, created_at) "
             "VALUES (?, ?, '未校验', ?, ?) ON CONFLICT (unit_code, unit_name) DO NOTHING",
             [(code, name, moment, moment) for code, name in dict.fromkeys(units)],
@@ -419,7 +433,7 @@ class RecordsMixin:
         wanted = list(dict.fromkeys(units))
         for chunk in _chunks(wanted):
             condition = " OR ".join("(unit_code = ? AND unit_name = ?)" for _ in chunk)
-            rows = self._connection.execute(
+            rows = self._execute(
                 f"SELECT * FROM unit_checks WHERE {condition}", [part for pair in chunk for part in pair]
             )
             for row in rows:
