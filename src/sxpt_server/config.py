@@ -67,7 +67,8 @@ DEFAULTS: dict[str, Any] = {
     # The per-address limits are a flood guard, high enough for a whole campus behind one
     # NAT address. The rate-limit headers are set by sxpt on 429 responses only.
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # "database://" keeps the counters in the server's database, shared by every process.
+    "RATELIMIT_STORAGE_URI": "database://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_LOGIN": "60 per minute;600 per hour",
     "RATELIMIT_SEND": "30 per minute;300 per hour",

@@ -4,9 +4,10 @@ These limits count requests per client address, and the login routes also per ac
 name, on top of the per-phone SMS limits of ``sxpt_core.auth``. The per-address limits
 are a flood guard sized for a campus whose users share one NAT address. They count only
 requests that reached a password, code or SMS check. Requests rejected for their form
-(415, 422) or by the per-phone limits (429) do not count. Storage is in memory by default, which
-is right for one process and resets on restart. Several processes (waitress with more
-than one process, or several hosts) need a shared ``RATELIMIT_STORAGE_URI`` such as Redis.
+(415, 422) or by the per-phone limits (429) do not count. The counters are kept in the
+server's database by default (``RATELIMIT_STORAGE_URI = "database://"``), so every
+server process, on one machine or several, counts against the same limits and a restart
+forgets nothing. ``memory://`` counts per process; a Redis URI also works.
 
 A refused request gets a problem document with ``retry_after`` in seconds, the
 ``Retry-After`` and ``X-RateLimit-*`` headers (on 429 only) and an audit log entry.
@@ -14,6 +15,7 @@ A refused request gets a problem document with ``retry_after`` in seconds, the
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -23,9 +25,9 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from sxpt_server import audit
+from sxpt_server import audit, ratelimit_storage
 from sxpt_server.problems import problem_response
-from sxpt_server.store import get_store
+from sxpt_server.store import get_store, open_store
 
 __all__ = ["LIMITED_ENDPOINTS", "init_app"]
 
@@ -124,6 +126,10 @@ def init_app(app: Flask) -> Limiter:
     Call this after the blueprints are registered. ``RATELIMIT_ENABLED = False`` turns
     every limit off, which tests that send many requests use.
     """
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(f"{ratelimit_storage.SCHEME}://"):
+        options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options["store_factory"] = functools.partial(open_store, app)
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     limiter = Limiter(key_func=get_remote_address, app=app)
     for endpoint, setting, per_account in LIMITED_ENDPOINTS:
         view: Any = app.view_functions[endpoint]

@@ -34,6 +34,9 @@ from tests.server.support import PASSWORD
 from tests.server.test_real_server import CLOCK_CONFIG, free_port, server_command
 from tests.workbooks import RECORD_HEADERS, write_xlsx
 
+# The whole workflow runs on SQLite and on PostgreSQL.
+BOTH_BACKENDS = True
+
 httpx = pytest.importorskip("httpx")
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -109,6 +112,21 @@ def log_in(base_url: str, instance: Path, account: str) -> Session:
     return session
 
 
+# Cells of a record that identify a person.
+PERSONAL_FIELDS = ("学号", "学生姓名", "企业指导人员姓名", "企业指导人员电话")
+
+
+def assert_no_personal_data(logs: str, rows: dict[str, list[dict[str, Any]]],
+                            messages: list[dict[str, str]]) -> None:
+    """Fail naming each student detail, phone or password found in ``logs``."""
+    sensitive = {PASSWORD} | {message["phone"] for message in messages}
+    sensitive |= {str(row[name]) for department_rows in rows.values() for row in department_rows
+                  for name in PERSONAL_FIELDS if row.get(name)}
+    assert len(sensitive) > 20
+    found = sorted(value for value in sensitive if value in logs)
+    assert found == [], f"personal data in the logs: {found}"
+
+
 def create_account(session: Session, **fields: str) -> str:
     phone = f"139{time.monotonic_ns() % 100_000_000:08d}"
     document = session.json("POST", "/api/v1/accounts", 201, json={"phone": phone, **fields})
@@ -170,9 +188,9 @@ def instance(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def environment(instance: Path) -> dict[str, str]:
+def environment(instance: Path, database: str) -> dict[str, str]:
     source = str(Path(sxpt_server.__file__).resolve().parent.parent)
-    return {**os.environ, "SXPT_INSTANCE_PATH": str(instance),
+    return {**os.environ, "SXPT_INSTANCE_PATH": str(instance), "SXPT_DATABASE": database,
             "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))}
 
 
@@ -280,7 +298,7 @@ def test_reporting_month_end_to_end(served: tuple[str, Path, dict[str, str]], tm
         assert {item["state"] for item in stored} == {"待校验"}
 
         # The unit worker verifies every unit against the local directory.
-        run_server_command(environment, "worker", "--once")
+        worker = run_server_command(environment, "worker", "--once")
         queue = school.json("GET", "/api/v1/review?limit=100")
         assert queue["total"] == 2 * ROWS_PER_DEPARTMENT, [item["state"] for item in all_records(school)]
 
@@ -324,6 +342,11 @@ def test_reporting_month_end_to_end(served: tuple[str, Path, dict[str, str]], tm
         assert province.call("GET", "/api/v1/records?province=110000", 403)
         exported = province.call("GET", "/api/v1/export?format=csv").content.decode("utf-8-sig")
         assert len(list(csv.reader(io.StringIO(exported)))) == 1 + len(ids)
+
+        # No log line of the server or the worker names a student, a phone or the password.
+        logs = (tmp_path / "server.log").read_text(encoding="utf-8") + worker.stdout + worker.stderr
+        assert "POST /api/v1/review 200" in logs
+        assert_no_personal_data(logs, rows, read_outbox(instance / "outbox.jsonl"))
     finally:
         for session in sessions:
             session.close()

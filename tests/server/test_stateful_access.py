@@ -4,13 +4,14 @@ After every step each account lists its records through the API, and the listing
 equal what the model predicts that account may read. Departments read their own department
 and schools their own school, in every state. A province reads the approved versions of its
 schools, and the ministry every approved version. Rejected requests must leave the model,
-and so the listings, unchanged.
+and so the listings, unchanged. The machine runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import itertools
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from sxpt_server import create_app
+from sxpt_server.store import close_pool
+from tests.server.backends import database_setting
 from tests.server.records_support import UNIT_CODES, record, upload_json, valid_uscc
 from tests.server.support import (
     DEPARTMENTS,
@@ -200,10 +203,11 @@ def add_department_account(world: World, client_key: str, school: str, departmen
     return name
 
 
-def build_record_world(folder: Path) -> World:
+def build_record_world(folder: Path, database: str = "sxpt.sqlite3") -> World:
     """Build the shared account tree, then a department of the other school and a second province's school."""
     clock = Clock()
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder), "NOW": clock, "RATELIMIT_ENABLED": False})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder), "NOW": clock, "RATELIMIT_ENABLED": False,
+                      "DATABASE": database})
     runner = app.test_cli_runner()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
@@ -247,17 +251,23 @@ class UploadPlan:
 class RecordWorkflow(RuleBasedStateMachine):
     """Accounts of three schools in two provinces upload, edit, delete and review records at random."""
 
+    backend = "sqlite"
+
     def __init__(self) -> None:
         super().__init__()
+        self.resources = ExitStack()
         self.folder = tempfile.TemporaryDirectory(prefix="sxpt-stateful-")
-        self.world = build_record_world(Path(self.folder.name) / "instance")
+        self.resources.callback(self.folder.cleanup)
+        database = self.resources.enter_context(database_setting(self.backend))
+        self.world = build_record_world(Path(self.folder.name) / "instance", database)
+        self.resources.callback(close_pool, self.world.app)
         self.records: dict[int, ModelRecord] = {}
         # Each student number belongs to one host organisation, so (school, 学号) is a record's natural key.
         self.units: dict[str, HostUnit] = {}
         self.student_numbers = itertools.count(1)
 
     def teardown(self) -> None:
-        self.folder.cleanup()
+        self.resources.close()
 
     # --- helpers ---
 
@@ -770,8 +780,17 @@ def listed_ids(client: FlaskClient, **query: str) -> list[int]:
     return [document["id"] for document in response.get_json()["records"]]
 
 
-TestRecordWorkflow = RecordWorkflow.TestCase
-TestRecordWorkflow.settings = settings(
+class PostgreSQLRecordWorkflow(RecordWorkflow):
+    """The same machine on a PostgreSQL database."""
+
+    backend = "postgresql"
+
+
+WORKFLOW_SETTINGS = settings(
     max_examples=20, stateful_step_count=20, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+TestRecordWorkflow = RecordWorkflow.TestCase
+TestRecordWorkflow.settings = WORKFLOW_SETTINGS
+TestRecordWorkflowPostgreSQL = PostgreSQLRecordWorkflow.TestCase
+TestRecordWorkflowPostgreSQL.settings = WORKFLOW_SETTINGS

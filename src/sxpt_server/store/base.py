@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import attrs
 
 from sxpt_core.access import Unit
+from sxpt_server.store.limits import RateLimitStore
 from sxpt_server.store.records import RecordStore
 from sxpt_server.store.stats import StatsStore
 from sxpt_server.store.units import UnitQueueStore
@@ -155,7 +156,7 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
-class Store(RecordStore, UnitQueueStore, StatsStore, Protocol):
+class Store(RecordStore, UnitQueueStore, StatsStore, RateLimitStore, Protocol):
     """Everything the server reads from and writes to its database."""
 
     # --- schema and transactions ---

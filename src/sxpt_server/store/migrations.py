@@ -12,7 +12,7 @@ import sqlite3
 
 import sqlite_utils
 
-__all__ = ["MIGRATIONS", "RECORDS_SCHEMA", "migrate", "pending_migrations"]
+__all__ = ["MIGRATIONS", "RATE_LIMITS_SCHEMA", "RECORDS_SCHEMA", "migrate", "pending_migrations"]
 
 
 def _create_organisations(db: sqlite_utils.Database) -> None:
@@ -292,6 +292,25 @@ RECORDS_SCHEMA = (
 def _records_schema(db: sqlite_utils.Database) -> None:
     """Uploads, records with their versions and exceptions, rosters and plans, unit checks."""
     for statement in RECORDS_SCHEMA:
+        db.execute(statement)
+
+
+# Rate-limit counters shared by every server process: one row per limit key and window.
+# ``expires_at`` is a Unix time in seconds, as the rate-limit library counts.
+RATE_LIMITS_SCHEMA = (
+    """CREATE TABLE rate_limits (
+        key TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        expires_at REAL NOT NULL
+    )""",
+    "CREATE INDEX rate_limits_expiry ON rate_limits (expires_at)",
+)
+
+
+@MIGRATIONS(name="0003_rate_limits")
+def _rate_limits_schema(db: sqlite_utils.Database) -> None:
+    """Rate-limit counters in the database, so that they hold across server processes."""
+    for statement in RATE_LIMITS_SCHEMA:
         db.execute(statement)
 
 

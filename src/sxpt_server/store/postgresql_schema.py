@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sxpt_server.store.migrations import RECORDS_SCHEMA
+from sxpt_server.store.migrations import RATE_LIMITS_SCHEMA, RECORDS_SCHEMA
 
 __all__ = ["MIGRATIONS", "translate"]
 
@@ -139,6 +139,7 @@ _TYPES = (
     # Byte order, as SQLite compares text: ISO times compare in time order, names sort by code point.
     (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'),
     (re.compile(r"\bBLOB\b"), "BYTEA"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
 )
 
 
@@ -155,4 +156,5 @@ def translate(statement: str) -> str:
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0001_accounts", tuple(translate(statement) for statement in _ACCOUNTS_SCHEMA)),
     ("0002_records", tuple(translate(statement) for statement in RECORDS_SCHEMA)),
+    ("0003_rate_limits", tuple(translate(statement) for statement in RATE_LIMITS_SCHEMA)),
 )

@@ -27,6 +27,7 @@ from sxpt_server.store.base import (
     School,
     SessionRow,
 )
+from sxpt_server.store.sql_limits import LimitsMixin
 from sxpt_server.store.sql_records import RecordsMixin
 from sxpt_server.store.sql_stats import StatsMixin
 from sxpt_server.store.sql_units import UnitsMixin
@@ -102,7 +103,7 @@ def _code_from(row: Row) -> CodeRow:
     )
 
 
-class SQLStore(RecordsMixin, UnitsMixin, StatsMixin):
+class SQLStore(RecordsMixin, UnitsMixin, StatsMixin, LimitsMixin):
     """The statements of the store; a subclass supplies the connection and the dialect."""
 
     def close(self) -> None:
