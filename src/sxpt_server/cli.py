@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -28,7 +29,7 @@ from sxpt_server.clock import now
 from sxpt_server.organisations import make_unit, register_province, register_school, unit_exists
 from sxpt_server.problems import Problem
 from sxpt_server.sms import mask_phone
-from sxpt_server.store import Store, get_store
+from sxpt_server.store import POSTGRESQL_SCHEMES, Store, get_store
 
 __all__ = ["COMMANDS", "init_app", "main"]
 
@@ -244,7 +245,50 @@ def worker_command(once: bool) -> None:
             signal.signal(number, handler)
 
 
-COMMANDS = (init_db_command, create_account_command, serve_command, worker_command)
+@click.command("migrate-to-postgresql")
+@click.argument("sqlite_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("database_url")
+def migrate_to_postgresql_command(sqlite_file: Path, database_url: str) -> None:
+    """Copy a SQLite database, audit log included, into an empty PostgreSQL database.
+
+    Stop the server first, so that nothing is written during the copy. The copy runs in
+    one transaction and checks each table's row count on both sides; on any difference
+    nothing is kept. Afterwards set DATABASE to DATABASE_URL and start the server.
+
+    Example:
+
+        sxpt-server migrate-to-postgresql instance/sxpt.sqlite3 postgresql://sxpt@127.0.0.1:5432/sxpt
+    """
+    if not database_url.startswith(POSTGRESQL_SCHEMES):
+        raise click.UsageError(
+            f"DATABASE_URL 须以 postgresql:// 开头，而不是 {database_url.split(':', 1)[0]}:。 / "
+            "DATABASE_URL must start with postgresql://.")
+    try:
+        from sxpt_server.store.transfer import TransferError, copy_to_postgresql
+    except ImportError as error:
+        raise click.ClickException(
+            f"缺少 PostgreSQL 驱动，请安装：pip install 'sxpt[postgresql]'（{error.name}） / "
+            f"The PostgreSQL driver is missing; install it with pip install 'sxpt[postgresql]' ({error.name}).") from None
+
+    def show(table: str, rows: int) -> None:
+        click.echo(f"  {table}: {rows}", err=True)
+
+    try:
+        counts = copy_to_postgresql(sqlite_file, database_url, progress=show)
+    except TransferError as error:
+        raise click.ClickException(f"{error.message} / {error.message_en}") from None
+    except Exception as error:  # the driver's errors: connection refused, permission denied
+        raise click.ClickException(
+            f"无法写入 PostgreSQL 数据库：{error} / Cannot write to the PostgreSQL database: {error}") from None
+    click.echo("表 / table\t源 / source\t目标 / target")
+    for count in counts:
+        click.echo(f"{count.table}\t{count.source}\t{count.target}")
+    total = sum(count.source for count in counts)
+    click.echo(f"已复制 {len(counts)} 张表共 {total} 行，两边行数一致。 / "
+               f"Copied {total} rows in {len(counts)} tables; the counts match on both sides.")
+
+
+COMMANDS = (init_db_command, create_account_command, serve_command, worker_command, migrate_to_postgresql_command)
 
 
 def init_app(app: Flask) -> None:

@@ -17,6 +17,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from sxpt_core.records import cells_of
 from sxpt_core.templates import get_template
 from sxpt_core.validate import validate_file
 from sxpt_server.sms import read_outbox
+from tests.server.backends import postgresql_database
 from tests.server.support import PASSWORD
 from tests.server.test_real_server import CLOCK_CONFIG, free_port, server_command
 from tests.workbooks import RECORD_HEADERS, write_xlsx
@@ -141,13 +143,10 @@ def run_server_command(environment: dict[str, str], *args: str) -> subprocess.Co
     return result
 
 
-@pytest.fixture
-def served(tmp_path: Path, environment: dict[str, str]) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    """Start a real server on the instance folder; yield its URL, the folder and the environment."""
-    instance = Path(environment["SXPT_INSTANCE_PATH"])
-    run_server_command(environment, "init-db")
+@contextmanager
+def serving(environment: dict[str, str], log_path: Path) -> Iterator[str]:
+    """Run ``sxpt-server serve`` with ``environment`` on a free port of 127.0.0.1; yield its URL."""
     port = free_port()
-    log_path = tmp_path / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen([*server_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
                                    env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -162,7 +161,7 @@ def served(tmp_path: Path, environment: dict[str, str]) -> Iterator[tuple[str, P
                 except httpx.TransportError:
                     assert time.monotonic() < deadline, "the server did not answer in time"
                     time.sleep(0.2)
-            yield base_url, instance, environment
+            yield base_url
         finally:
             process.terminate()
             try:
@@ -170,6 +169,15 @@ def served(tmp_path: Path, environment: dict[str, str]) -> Iterator[tuple[str, P
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@pytest.fixture
+def served(tmp_path: Path, environment: dict[str, str]) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """Start a real server on the instance folder; yield its URL, the folder and the environment."""
+    instance = Path(environment["SXPT_INSTANCE_PATH"])
+    run_server_command(environment, "init-db")
+    with serving(environment, tmp_path / "server.log") as base_url:
+        yield base_url, instance, environment
 
 
 @pytest.fixture
@@ -238,7 +246,43 @@ def all_records(session: Session) -> list[dict[str, Any]]:
             return records
 
 
-def test_reporting_month_end_to_end(served: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
+def all_audit(session: Session) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = session.json("GET", "/api/v1/audit?limit=200" + (f"&before={before}" if before else ""))
+        entries.extend(page["entries"])
+        before = page["next_before"]
+        if before is None:
+            return entries
+
+
+def check_moved_to_postgresql(environment: dict[str, str], tmp_path: Path, sessions: list[Session]) -> None:
+    """Move the SQLite database to PostgreSQL, serve it, and compare every account's view on both servers."""
+    instance = Path(environment["SXPT_INSTANCE_PATH"])
+    with postgresql_database() as url:
+        moved = run_server_command(environment, "migrate-to-postgresql", str(instance / "sxpt.sqlite3"), url)
+        assert "两边行数一致" in moved.stdout
+        assert "record_versions" in moved.stdout
+        with serving({**environment, "SXPT_DATABASE": url}, tmp_path / "moved.log") as moved_url:
+            for session in sessions:
+                # The sessions moved too, so the same cookies log in on the new server.
+                other = Session(moved_url, instance)
+                other.client.cookies = session.client.cookies
+                try:
+                    assert all_records(other) == all_records(session)
+                    assert other.json("GET", "/api/v1/me") == session.json("GET", "/api/v1/me")
+                    assert all_audit(other) == all_audit(session)
+                finally:
+                    other.close()
+        # The migration refuses a second copy into a database that now has data.
+        again = subprocess.run([*server_command(), "migrate-to-postgresql", str(instance / "sxpt.sqlite3"), url],
+                               env=environment, capture_output=True, text=True, timeout=120, check=False)
+        assert again.returncode == 1
+        assert "已有数据" in again.stderr
+
+
+def test_reporting_month_end_to_end(served: tuple[str, Path, dict[str, str]], tmp_path: Path, backend: str) -> None:
     """Roster, plan, uploads with mistakes, fixes, unit worker, review, province view, edit of an approved record."""
     base_url, instance, environment = served
     rows = example_rows()
@@ -347,6 +391,9 @@ def test_reporting_month_end_to_end(served: tuple[str, Path, dict[str, str]], tm
         logs = (tmp_path / "server.log").read_text(encoding="utf-8") + worker.stdout + worker.stderr
         assert "POST /api/v1/review 200" in logs
         assert_no_personal_data(logs, rows, read_outbox(instance / "outbox.jsonl"))
+
+        if backend == "sqlite":
+            check_moved_to_postgresql(environment, tmp_path, [ministry, province, school, *departments])
     finally:
         for session in sessions:
             session.close()

@@ -29,6 +29,7 @@ from sxpt_server.store.base import (
 from sxpt_server.store.sqlite import SQLiteStore
 
 __all__ = [
+    "POSTGRESQL_SCHEMES",
     "Account",
     "ApiKey",
     "AuditEntry",
