@@ -5,6 +5,11 @@ Run ``nox -s tests`` for the test suite; ``nox -l`` lists every session.
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
+import tempfile
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typing"]
@@ -13,11 +18,29 @@ nox.options.reuse_existing_virtualenvs = True
 PYTHON = ["3.11"]
 
 
+POSTGRESQL_ENV = "SXPT_TEST_POSTGRESQL"
+POSTGRESQL_PORT = "54330"
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite and the doctests of the rules."""
+    """Run the test suite and the doctests of the rules.
+
+    The server's store is tested on SQLite and on PostgreSQL. Where PostgreSQL is
+    installed (Debian's package) and SXPT_TEST_POSTGRESQL names no server, the session
+    starts a throwaway one on 127.0.0.1 for the run.
+    """
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    if os.environ.get(POSTGRESQL_ENV) or not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        session.run("pytest", *session.posargs)
+        return
+    folder = tempfile.mkdtemp(prefix="sxpt-postgresql-")
+    url = session.run("scripts/postgresql-for-tests.sh", "start", folder, POSTGRESQL_PORT, external=True, silent=True)
+    try:
+        session.run("pytest", *session.posargs, env={POSTGRESQL_ENV: str(url).strip().splitlines()[-1]})
+    finally:
+        session.run("scripts/postgresql-for-tests.sh", "stop", folder, external=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @nox.session(python=PYTHON)
