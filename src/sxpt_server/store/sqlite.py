@@ -80,7 +80,10 @@ class SQLiteStore(SQLStore):
         try:
             yield
         except BaseException:
-            self._connection.execute("ROLLBACK")
+            # After a full disk or an I/O error SQLite may have rolled back by itself;
+            # a second ROLLBACK would then fail and hide the error that caused it.
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
             raise
         else:
             self._connection.execute("COMMIT")
