@@ -69,3 +69,22 @@ def bench(session: nox.Session) -> None:
     """Time sxpt validate and the annotated workbook against their baselines."""
     session.install("-e", ".", "frictionless[excel]>=5.18")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_server(session: nox.Session) -> None:
+    """Run the server's load and scale benchmarks on 127.0.0.1.
+
+    ``nox -s bench_server`` runs both with their defaults. ``-- load ARGS`` or
+    ``-- scale ARGS`` runs one of them with its arguments, for example
+    ``nox -s bench_server -- load --departments 8 --uploads 10 --rows 1000``.
+    """
+    session.install("-e", ".[server]")
+    scripts = {"load": "benchmarks/server_load.py", "scale": "benchmarks/server_scale.py"}
+    if not session.posargs:
+        for script in scripts.values():
+            session.run("python", script)
+        return
+    if session.posargs[0] not in scripts:
+        session.error(f"the first argument must be 'load' or 'scale', not {session.posargs[0]!r}")
+    session.run("python", scripts[session.posargs[0]], *session.posargs[1:])

@@ -9,19 +9,22 @@ Every error response of ``/api/v1`` is an ``application/problem+json`` document:
 ``type`` is a URI reference that resolves to a description of the problem type served by
 the API itself. ``detail`` is a Chinese sentence that states what to do next, and
 ``detail_en`` is the same in English. Views raise ``Problem``; the handlers below also turn HTTP errors raised by Flask
-or Werkzeug (404, 405, 413, 429 …) and unexpected exceptions into such documents.
+or Werkzeug (404, 405, 413, 429 …) and unexpected exceptions into such documents. A write that failed because the
+server's storage is full, or because writing to it failed, gets a problem that says so instead of the generic one.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from typing import Any
 
 import attrs
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-__all__ = ["PROBLEM_TYPES", "Problem", "ProblemType", "describe", "init_app", "problem_response"]
+__all__ = ["PROBLEM_TYPES", "Problem", "ProblemType", "describe", "init_app", "problem_response", "storage_problem"]
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +206,68 @@ def _handle_http_exception(error: HTTPException) -> Response:
     return problem_response(code, detail, detail_en, headers=headers)
 
 
+# SQLite's primary result codes for a full disk and for an I/O error, by kind of failure.
+# Extended result codes, such as SQLITE_IOERR_WRITE (778), keep the primary code in their low byte.
+_SQLITE_CODES = {13: "full", 10: "io"}
+# SQLite's messages for the same codes, for Python 3.10, whose sqlite3 errors carry no result code.
+_SQLITE_MESSAGES = {"database or disk is full": "full", "disk I/O error": "io"}
+_STORAGE_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+_STORAGE_DETAILS = {
+    "full": (
+        "服务器存储空间已满，本次请求的数据没有保存。请联系管理员释放磁盘空间后重试。",
+        "The server's storage is full, so the data of this request was not saved. Ask the administrator to free "
+        "disk space, then try again.",
+    ),
+    "io": (
+        "服务器写入存储时出错（可能是存储空间不足、超出文件大小限制或磁盘故障），本次请求的数据没有保存。"
+        "请联系管理员检查服务器存储后重试。",
+        "Writing to the server's storage failed (it may be full, over a file size limit or faulty), so the data of "
+        "this request was not saved. Ask the administrator to check the server's storage, then try again.",
+    ),
+}
+
+
+def _storage_failure(error: BaseException) -> tuple[str, BaseException] | None:
+    """Return the kind of storage failure ("full" or "io") behind ``error`` and the exception that shows it.
+
+    The exceptions that ``error`` was raised from or while handling are searched too: when
+    SQLite rolls a transaction back by itself after SQLITE_FULL, the store's own ROLLBACK
+    raises a second error whose context is the first.
+    """
+    # NOTE: this reads SQLite's result codes because the store raises sqlite3 errors as they
+    # are. A store-level error type for a failed write would keep SQLite out of this module.
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            code = getattr(current, "sqlite_errorcode", None)
+            kind = _SQLITE_CODES.get(code & 0xFF) if isinstance(code, int) else _SQLITE_MESSAGES.get(str(current))
+            if kind is not None:
+                return kind, current
+        elif isinstance(current, OSError) and current.errno in _STORAGE_FULL_ERRNOS:
+            return "full", current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def storage_problem(error: BaseException) -> Problem | None:
+    """Log an error caused by full or failing storage and return its problem; return None for any other error."""
+    failure = _storage_failure(error)
+    if failure is None:
+        return None
+    kind, cause = failure
+    logger.error("writing to storage failed in request %s (%s): %s: %s", g.get("request_id"), kind,
+                 type(cause).__name__, cause)
+    detail, detail_en = _STORAGE_DETAILS[kind]
+    return Problem("SXPT-INTERNAL", detail, detail_en)
+
+
 def _handle_unexpected(error: Exception) -> Response:
+    storage = storage_problem(error)
+    if storage is not None:
+        return problem_response(storage.code, storage.detail, storage.detail_en)
     logger.exception("unhandled %s in request %s", type(error).__name__, g.get("request_id"))
     detail, detail_en = _HTTP_DETAILS["SXPT-INTERNAL"]
     return problem_response("SXPT-INTERNAL", detail, detail_en)

@@ -310,3 +310,22 @@ def test_json_record_with_unknown_field(world: World) -> None:
     assert response.status_code == 422
     assert response.get_json()["fields"] == ["学生"]
     assert "第 2 条记录" in response.get_json()["detail"]
+
+
+def test_invalid_cell_stored_as_written(world: World, tmp_path: Path) -> None:
+    """A cell that fails its check keeps the value the user wrote, in a workbook and in a CSV file."""
+    workbook_row = record(1, 实习类型="顶岗实习", 实习岗位="装配工")
+    csv_row = record(2, 实习类型="跟岗实习", 实习组织形式="集中")
+    response = upload_file(world.client("dept0"), xlsx_of([workbook_row], tmp_path / "in.xlsx"))
+    assert response.status_code == 201, response.get_json()
+    content = csv_bytes([list(RECORD_HEADERS), [csv_row[header] for header in RECORD_HEADERS]])
+    response = upload_file(world.client("dept0"), content, "实习数据.csv")
+    assert response.status_code == 201, response.get_json()
+
+    stored = {item["cells"]["学号"]: item for item in all_records(world.client("dept0"))}
+    assert stored["21050101"]["cells"]["实习类型"] == "顶岗实习"
+    assert stored["21050101"]["cells"]["实习岗位"] == "装配工"
+    assert stored["21050101"]["state"] == "校验不通过"
+    assert stored["21050102"]["cells"]["实习类型"] == "跟岗实习"
+    assert stored["21050102"]["cells"]["实习组织形式"] == "集中实习"
+    assert stored["21050102"]["state"] == "校验不通过"
