@@ -270,6 +270,7 @@ def test_retry_policy_delays() -> None:
     ("SXPT-NOT-FOUND", 404, errors.NotFoundError, errors.ApiError),
     ("SXPT-REVIEW-STATE", 409, errors.ReviewStateError, errors.ConflictError),
     ("SXPT-SMS-FAILED", 502, errors.SmsFailedError, errors.ServerError),
+    ("SXPT-BUSY", 503, errors.ServerBusyError, errors.ServerError),
 ])
 def test_problem_code_mapped_to_class(server: FakeServer, sleeps: list[float], code: str, status: int,
                                       cls: type[errors.ApiError], group: type[errors.ApiError]) -> None:

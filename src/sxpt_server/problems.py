@@ -24,7 +24,16 @@ import attrs
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-__all__ = ["PROBLEM_TYPES", "Problem", "ProblemType", "describe", "init_app", "problem_response", "storage_problem"]
+__all__ = [
+    "PROBLEM_TYPES",
+    "Problem",
+    "ProblemType",
+    "describe",
+    "failure_problem",
+    "init_app",
+    "problem_response",
+    "storage_problem",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +64,7 @@ _TYPES = [
     ProblemType("SXPT-SMS-TOO-SOON", 429, "短信发送过于频繁", "SMS sent too recently"),
     ProblemType("SXPT-SMS-DAILY-LIMIT", 429, "今日短信已达上限", "Daily SMS limit reached"),
     ProblemType("SXPT-SMS-FAILED", 502, "短信发送失败", "SMS sending failed"),
+    ProblemType("SXPT-BUSY", 503, "服务器正忙", "Server busy"),
     ProblemType("SXPT-RATE-LIMITED", 429, "请求过于频繁", "Too many requests"),
     ProblemType("SXPT-FORBIDDEN", 403, "没有权限", "Forbidden"),
     ProblemType("SXPT-API-KEY-INVALID", 401, "API 密钥无效", "Invalid API key"),
@@ -264,10 +274,35 @@ def storage_problem(error: BaseException) -> Problem | None:
     return Problem("SXPT-INTERNAL", detail, detail_en)
 
 
+# Seconds a client is asked to wait when the database stayed locked by another write.
+BUSY_RETRY_SECONDS = 10
+
+
+def _database_busy(error: BaseException) -> bool:
+    """Tell whether ``error`` is SQLite's "database is locked" after the busy timeout ran out."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return (code & 0xFF) == 5 if isinstance(code, int) else str(error) == "database is locked"
+
+
+def failure_problem(error: BaseException) -> Problem | None:
+    """Log and return the problem of a known server-side failure (busy or full storage); None for others."""
+    if _database_busy(error):
+        # Another write (a very large upload) held the database longer than the busy timeout.
+        logger.warning("database busy in request %s: %s", g.get("request_id"), error)
+        return Problem(
+            "SXPT-BUSY", f"服务器正在保存另一批数据，请 {BUSY_RETRY_SECONDS} 秒后重试；本次请求没有保存。",
+            f"The server is storing another batch; try again in {BUSY_RETRY_SECONDS} s. This request was not saved.",
+            extra={"retry_after": BUSY_RETRY_SECONDS}, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+    return storage_problem(error)
+
+
 def _handle_unexpected(error: Exception) -> Response:
-    storage = storage_problem(error)
-    if storage is not None:
-        return problem_response(storage.code, storage.detail, storage.detail_en)
+    known = failure_problem(error)
+    if known is not None:
+        return problem_response(known.code, known.detail, known.detail_en, extra=known.extra,
+                                headers=known.headers)
     logger.exception("unhandled %s in request %s", type(error).__name__, g.get("request_id"))
     detail, detail_en = _HTTP_DETAILS["SXPT-INTERNAL"]
     return problem_response("SXPT-INTERNAL", detail, detail_en)

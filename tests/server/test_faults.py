@@ -54,8 +54,8 @@ from tests.server.process_support import (
     upload,
     wait_for,
 )
-from tests.server.records_support import DEPARTMENT_0
-from tests.server.support import PASSWORD, SCHOOL
+from tests.server.records_support import DEPARTMENT_0, record, upload_json
+from tests.server.support import PASSWORD, SCHOOL, World
 
 httpx = pytest.importorskip("httpx")
 
@@ -311,11 +311,11 @@ import sys
 import time
 from pathlib import Path
 
-from sxpt_server.store import sqlite_records
+from sxpt_server.store import sql_records
 
 MARKER = Path(os.environ["SXPT_TEST_MARKER"])
 STALL_CALL = int(os.environ["SXPT_TEST_STALL_CALL"])
-original_set_record_status = sqlite_records.RecordsMixin.set_record_status
+original_set_record_status = sql_records.RecordsMixin.set_record_status
 calls = 0
 
 
@@ -328,7 +328,7 @@ def stalling_set_record_status(self, record_id, **changes):
     return original_set_record_status(self, record_id, **changes)
 
 
-sqlite_records.RecordsMixin.set_record_status = stalling_set_record_status
+sql_records.RecordsMixin.set_record_status = stalling_set_record_status
 
 from sxpt_server.cli import main
 
@@ -894,3 +894,42 @@ def test_upload_body_over_file_size_limit(tmp_path: Path) -> None:
         rejected = upload(base_url, key, batch_rows(1))
         assert_storage_full(rejected)
         assert table_counts(database) == before
+
+
+def test_upload_while_database_locked(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that waits out the busy timeout gets 503 SXPT-BUSY with Retry-After, and stores nothing."""
+    from sxpt_server.store import sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 200)
+    locker = sqlite3.connect(Path(world.app.instance_path) / "sxpt.sqlite3", isolation_level=None)
+    client = world.client("dept0")
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        busy = upload_json(client, [record(1)])
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    document = busy.get_json()
+    assert busy.status_code == 503
+    assert document["code"] == "SXPT-BUSY"
+    assert "秒后重试" in document["detail"]
+    assert busy.headers["Retry-After"] == str(document["retry_after"])
+    assert client.get("/api/v1/records").get_json()["records"] == []
+    assert upload_json(client, [record(1)]).status_code == 201
+
+
+def test_page_while_database_locked(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose request cannot write answers 503 with the busy message, not the generic error."""
+    from sxpt_server.store import sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 200)
+    locker = sqlite3.connect(Path(world.app.instance_path) / "sxpt.sqlite3", isolation_level=None)
+    client = world.client("dept0")
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        busy = client.get("/", headers={"Accept": "text/html"})
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert busy.status_code == 503
+    assert "秒后重试" in busy.get_data(as_text=True)

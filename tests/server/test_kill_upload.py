@@ -49,11 +49,11 @@ import sys
 import time
 from pathlib import Path
 
-from sxpt_server.store import sqlite_records
+from sxpt_server.store import sql_records
 
 MARKER = Path(os.environ["SXPT_TEST_MARKER"])
 STALL_ROWS = int(os.environ["SXPT_TEST_STALL_ROWS"])
-original_write_records = sqlite_records.RecordsMixin.write_records
+original_write_records = sql_records.RecordsMixin.write_records
 
 
 def stalling_write_records(self, writes, *, batch_id, actor, now):
@@ -67,7 +67,7 @@ def stalling_write_records(self, writes, *, batch_id, actor, now):
     return ids
 
 
-sqlite_records.RecordsMixin.write_records = stalling_write_records
+sql_records.RecordsMixin.write_records = stalling_write_records
 
 from sxpt_server.cli import main
 

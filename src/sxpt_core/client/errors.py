@@ -14,7 +14,7 @@ Every error response of the server's API is an RFC 9457 problem document with an
     │   ├── FileRejectedError            422, 413: the uploaded file cannot be read
     │   ├── NotFoundError                404
     │   ├── ConflictError                409
-    │   ├── ServerError                  500, 502
+    │   ├── ServerError                  500, 502, 503
     │   └── ResponseFormatError          a response that is not what the API documents
     ├── TransportError                   no response: connection refused, reset, …
     │   └── RequestTimeoutError          no response within the timeout
@@ -73,6 +73,7 @@ __all__ = [
     "RequestValidationError",
     "ResponseFormatError",
     "ReviewStateError",
+    "ServerBusyError",
     "ServerError",
     "SessionExpiredError",
     "SmsCodeError",
@@ -414,6 +415,12 @@ class SmsFailedError(ServerError):
     code = "SXPT-SMS-FAILED"
 
 
+class ServerBusyError(ServerError):
+    """The server's database stayed locked by another write; retry after ``retry_after`` (SXPT-BUSY)."""
+
+    code = "SXPT-BUSY"
+
+
 class TransportError(SxptError):
     """No response came: the connection failed, was refused or broke off.
 
@@ -453,6 +460,7 @@ _LEAVES: tuple[type[ApiError], ...] = (
     ReasonMissingError, ExceptionNotAllowedError, UnreadableFileError, UnsupportedFileFormatError,
     FileOverLimitError, TemplateHeaderNotFoundError, AmbiguousDataSheetError, NotFoundError, AlreadyExistsError,
     StateConflictError, ReviewStateError, DeletionPendingError, InternalServerError, SmsFailedError,
+    ServerBusyError,
 )
 PROBLEM_CLASSES: dict[str, type[ApiError]] = {cls.code: cls for cls in _LEAVES}
 """The exception class of each problem code that the server sends."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sxpt_server.store.migrations import RATE_LIMITS_SCHEMA, RECORDS_SCHEMA
+from sxpt_server.store.migrations import LIST_INDEXES_SCHEMA, RATE_LIMITS_SCHEMA, RECORDS_SCHEMA
 
 __all__ = ["MIGRATIONS", "translate"]
 
@@ -157,4 +157,5 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0001_accounts", tuple(translate(statement) for statement in _ACCOUNTS_SCHEMA)),
     ("0002_records", tuple(translate(statement) for statement in RECORDS_SCHEMA)),
     ("0003_rate_limits", tuple(translate(statement) for statement in RATE_LIMITS_SCHEMA)),
+    ("0004_list_indexes", LIST_INDEXES_SCHEMA),
 )

@@ -22,7 +22,9 @@ from sxpt_server.store.sql import SQLStore
 
 __all__ = ["SQLiteStore"]
 
-BUSY_TIMEOUT_MS = 5000
+# A write waits this long for another write to finish. A 200,000-row upload holds the
+# lock for well over 5 s on a 2-core machine; past this wait the request gets SXPT-BUSY.
+BUSY_TIMEOUT_MS = 30_000
 
 
 class SQLiteStore(SQLStore):

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from sxpt_server import audit
 from sxpt_server.api import PREFIX
-from sxpt_server.problems import Problem
+from sxpt_server.problems import Problem, failure_problem
 from sxpt_server.sessions import Identity
 from sxpt_server.store import get_store
 from sxpt_server.web import i18n
@@ -111,6 +111,9 @@ def _handle_http_error(error: HTTPException) -> ResponseReturnValue:
 
 @bp.errorhandler(Exception)
 def _handle_unexpected(error: Exception) -> ResponseReturnValue:
+    known = failure_problem(error)
+    if known is not None:
+        return error_page(known.type.status, i18n.problem_detail(known))
     logger.exception("unhandled %s on page %s (request %s)", type(error).__name__, request.path,
                      g.get("request_id"))
     return error_page(500, i18n.translate("error.500.message", request_id=g.get("request_id") or ""))
