@@ -44,7 +44,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,9 @@ class LoadSettings:
     review_batch: int = 200  # records approved or returned by one review request
     return_every: int = 10  # the school returns records whose id is a multiple of this
     server_threads: int = 4
+    servers: int = 1  # sxpt-server serve processes on the one database
+    workers: int = 1  # sxpt-server worker processes, at most one beside each server
+    database: str | None = None  # the DATABASE setting; None for SQLite in the instance folder
     deadline: float = 600.0  # seconds for the concurrent phase and the drain together
     seed: int = 11
 
@@ -178,6 +181,7 @@ class LoadResult:
 
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
+        document["settings"]["database"] = _database_kind(self.settings.database)
         document["uploads_per_minute"] = round(self.uploads_per_minute, 1)
         document["records_per_second"] = round(self.records_per_second, 1)
         return document
@@ -423,9 +427,14 @@ def department_names(count: int) -> list[str]:
     return names
 
 
-def set_up_accounts(server: LocalServer, departments: Sequence[str], recorder: Recorder
+def set_up_accounts(servers: Sequence[LocalServer], departments: Sequence[str], recorder: Recorder
                     ) -> tuple[Account, Account, list[Account]]:
-    """Register the province and the school with its departments; log in the school, the province and each department."""
+    """Register the province and the school with its departments; log in the school, the province and each department.
+
+    The school talks to the first server, the province to the last, and the departments
+    to each server in turn; sessions live in the database, so each holds on any server.
+    """
+    server = servers[0]
     phones = (f"1390001{number:04d}" for number in itertools.count(1))
     province_name = _account_name(server.command("create-account", "--level", "province", "--province", PROVINCE,
                                                  "--phone", next(phones)))
@@ -434,7 +443,7 @@ def set_up_accounts(server: LocalServer, departments: Sequence[str], recorder: R
         SCHOOL_NAME, "--uscc", SCHOOL_USCC, "--city", SCHOOL_CITY, "--phone", next(phones)))
     server.move_clock(120)
     school = log_in(server, school_name, recorder)
-    province = log_in(server, province_name, recorder)
+    province = log_in(servers[-1], province_name, recorder)
 
     names = []
     for department in departments:
@@ -444,7 +453,8 @@ def set_up_accounts(server: LocalServer, departments: Sequence[str], recorder: R
             "level": "department", "department": department, "phone": next(phones)})
         names.append(created.json()["name"])
     server.move_clock(120)
-    return school, province, [log_in(server, name, recorder) for name in names]
+    return school, province, [log_in(servers[index % len(servers)], name, recorder)
+                              for index, name in enumerate(names)]
 
 
 # --- invented records and upload files ---
@@ -703,8 +713,12 @@ def run_load(settings: LoadSettings, instance: Path) -> LoadResult:
     result.uploads = sum(len(uploads) for uploads in planned)
     result.rows_uploaded = sum(upload.rows for uploads in planned for upload in uploads)
 
-    with LocalServer(instance, threads=settings.server_threads) as server:
-        school, province, department_accounts = set_up_accounts(server, departments, recorder)
+    environment = {"SXPT_DATABASE": settings.database} if settings.database else {}
+    with ExitStack() as stack:
+        servers = [stack.enter_context(LocalServer(instance, threads=settings.server_threads,
+                                                   worker=index < settings.workers, settings=environment))
+                   for index in range(settings.servers)]
+        school, province, department_accounts = set_up_accounts(servers, departments, recorder)
         try:
             _run_scenario(settings, result, recorder, school, province, department_accounts, planned, departments,
                           keys)
@@ -769,7 +783,8 @@ def format_table(result: LoadResult) -> str:
     settings = result.settings
     lines = [
         f"departments {settings.departments}, uploads each {settings.uploads}, rows each {settings.rows}, "
-        f"readers {settings.readers}, server threads {settings.server_threads}",
+        f"readers {settings.readers}, server threads {settings.server_threads}, server processes "
+        f"{settings.servers}, unit workers {settings.workers}, database {_database_kind(settings.database)}",
         f"uploads: {result.uploads} in {result.upload_seconds:.1f} s = {result.uploads_per_minute:.1f} per minute; "
         f"records created: {result.records_created} = {result.records_per_second:.0f} per second",
         f"whole phase with the review drain: {result.total_seconds:.1f} s",
@@ -791,6 +806,11 @@ def format_table(result: LoadResult) -> str:
     if result.errors:
         lines.append("errors: " + "; ".join(result.errors))
     return "\n".join(lines)
+
+
+def _database_kind(database: str | None) -> str:
+    """Name the database without its credentials."""
+    return "PostgreSQL" if database and "://" in database else "SQLite"
 
 
 def _bounded(low: int, high: int) -> Callable[[str], int]:
@@ -820,13 +840,19 @@ def main() -> None:
     parser.add_argument("--rows", type=_bounded(1, 5000), default=400, help="records per upload")
     parser.add_argument("--readers", type=_bounded(0, 16), default=2, help="threads that list records meanwhile")
     parser.add_argument("--threads", type=_bounded(1, 64), default=4, help="request threads of the server")
+    parser.add_argument("--servers", type=_bounded(1, 8), default=1, help="server processes on the one database")
+    parser.add_argument("--workers", type=_bounded(0, 8), default=1, help="unit worker processes (at most --servers)")
+    parser.add_argument("--database", help="the DATABASE setting, such as a postgresql:// URL of an empty database "
+                                           "on 127.0.0.1 (default: SQLite in the instance folder)")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds the whole scenario may take")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--keep", type=Path, help="run in this instance folder (emptied first) and keep it")
     options = parser.parse_args()
 
     settings = LoadSettings(departments=options.departments, uploads=options.uploads, rows=options.rows,
-                            readers=options.readers, server_threads=options.threads, deadline=options.deadline)
+                            readers=options.readers, server_threads=options.threads, servers=options.servers,
+                            workers=min(options.workers, options.servers), database=options.database,
+                            deadline=options.deadline)
     with _instance_folder(options.keep) as instance:
         result = run_load(settings, instance)
     print(format_table(result))

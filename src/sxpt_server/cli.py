@@ -29,7 +29,7 @@ from sxpt_server.clock import now
 from sxpt_server.organisations import make_unit, register_province, register_school, unit_exists
 from sxpt_server.problems import Problem
 from sxpt_server.sms import mask_phone
-from sxpt_server.store import POSTGRESQL_SCHEMES, Store, get_store
+from sxpt_server.store import POSTGRESQL_SCHEMES, DatabaseUnavailable, Store, get_store
 
 __all__ = ["COMMANDS", "init_app", "main"]
 
@@ -37,6 +37,14 @@ logger = logging.getLogger("sxpt_server")
 
 def _fail(problem: Problem) -> click.ClickException:
     return click.ClickException(f"{problem.detail} / {problem.detail_en}")
+
+
+def _store() -> Store:
+    """Return the application's store, or fail with one sentence when its database is unreachable."""
+    try:
+        return get_store()
+    except DatabaseUnavailable as error:
+        raise click.ClickException(f"{error.message} / {error.message_en}") from None
 
 
 def _require_schema(store: Store) -> None:
@@ -58,7 +66,7 @@ def init_db_command() -> None:
 
         sxpt-server init-db
     """
-    store = get_store()
+    store = _store()
     applied = store.migrate()
     if applied:
         names = ", ".join(applied)
@@ -129,7 +137,7 @@ def create_account_command(
 
         sxpt-server create-account --level ministry --phone 13800138000
     """
-    store = get_store()
+    store = _store()
     _require_schema(store)
 
     try:
@@ -186,7 +194,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     import waitress  # type: ignore[import-untyped]
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    _require_schema(get_store())
+    _require_schema(_store())
     _configure_logging()
 
     server: Any = waitress.create_server(app, host=host, port=port, threads=threads, ident="sxpt-server")
@@ -216,7 +224,7 @@ def worker_command(once: bool) -> None:
         sxpt-server worker --once
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    store = get_store()
+    store = _store()
     _require_schema(store)
     verifier = units.verifier_for(app)
 

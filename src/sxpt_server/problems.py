@@ -64,7 +64,7 @@ _TYPES = [
     ProblemType("SXPT-SMS-TOO-SOON", 429, "短信发送过于频繁", "SMS sent too recently"),
     ProblemType("SXPT-SMS-DAILY-LIMIT", 429, "今日短信已达上限", "Daily SMS limit reached"),
     ProblemType("SXPT-SMS-FAILED", 502, "短信发送失败", "SMS sending failed"),
-    ProblemType("SXPT-BUSY", 503, "服务器正忙", "Server busy"),
+    ProblemType("SXPT-BUSY", 503, "服务器暂时无法处理", "Server temporarily unavailable"),
     ProblemType("SXPT-RATE-LIMITED", 429, "请求过于频繁", "Too many requests"),
     ProblemType("SXPT-FORBIDDEN", 403, "没有权限", "Forbidden"),
     ProblemType("SXPT-API-KEY-INVALID", 401, "API 密钥无效", "Invalid API key"),
@@ -295,6 +295,13 @@ def failure_problem(error: BaseException) -> Problem | None:
             "SXPT-BUSY", f"服务器正在保存另一批数据，请 {BUSY_RETRY_SECONDS} 秒后重试；本次请求没有保存。",
             f"The server is storing another batch; try again in {BUSY_RETRY_SECONDS} s. This request was not saved.",
             extra={"retry_after": BUSY_RETRY_SECONDS}, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+    if getattr(error, "code", None) == "SXPT-DATABASE-UNAVAILABLE":
+        logger.error("database unavailable in request %s: %s", g.get("request_id"),
+                     getattr(error, "message_en", error))
+        return Problem("SXPT-BUSY", "服务器暂时无法连接数据库，请稍后重试；如果一直如此，请联系管理员。",
+                       "The server cannot reach its database at the moment. Try again later, and tell the "
+                       "administrator if it persists.",
+                       extra={"retry_after": BUSY_RETRY_SECONDS}, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
     return storage_problem(error)
 
 

@@ -4,23 +4,33 @@ Four departments upload three files of 400 records each (xlsx, CSV and JSON in t
 while two readers list records and the school approves or returns the review queue in
 batches. Afterwards every uploaded natural key is stored exactly once and every review is
 applied. The scenario is ``benchmarks/server_load.py`` at a size that takes about ten
-seconds on two cores.
+seconds on two cores. It runs once on SQLite with one server and one unit worker, and
+once with two server processes and two unit workers on one PostgreSQL database, where
+each department talks to either server.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from benchmarks.server_load import LoadResult, LoadSettings, run_load
 
+from tests.server.backends import postgresql_database
+
 SETTINGS = LoadSettings(departments=4, uploads=3, rows=400, readers=2, deadline=50.0)
 
 
-@pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> LoadResult:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql, 2 servers, 2 workers"])
+def result(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadResult]:
     instance: Path = tmp_path_factory.mktemp("load") / "instance"
-    return run_load(SETTINGS, instance)
+    if request.param == "sqlite":
+        yield run_load(SETTINGS, instance)
+        return
+    with postgresql_database() as url:
+        yield run_load(dataclasses.replace(SETTINGS, servers=2, workers=2, database=url), instance)
 
 
 def test_load_finishes_without_errors(result: LoadResult) -> None:

@@ -154,3 +154,23 @@ def test_instance_files_private(tmp_path: Path) -> None:
     for name in ("sxpt.sqlite3-wal", "sxpt.sqlite3-shm"):
         if (folder / name).exists():
             assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+
+
+def test_unreachable_database_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """init-db on a PostgreSQL URL where nothing listens fails in one sentence, without the password."""
+    import socket
+
+    from sxpt_server import create_app
+    from sxpt_server import store as store_package
+
+    monkeypatch.setattr(store_package, "CONNECT_TIMEOUT", 1.0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://sxpt:Secret-9@127.0.0.1:{port}/sxpt"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE": url})
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 1
+    assert "无法连接数据库 postgresql://sxpt:***@127.0.0.1" in result.output
+    assert "Secret-9" not in result.output
+    assert "Traceback" not in result.output

@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, current_app, g
 
+from sxpt_core.errors import SxptError
 from sxpt_server.store.base import (
     Account,
     ApiKey,
@@ -35,6 +37,7 @@ __all__ = [
     "AuditEntry",
     "CodeRow",
     "ConflictError",
+    "DatabaseUnavailable",
     "Department",
     "Province",
     "SQLiteStore",
@@ -47,12 +50,30 @@ __all__ = [
     "get_store",
     "init_app",
     "open_store",
+    "safe_url",
     "school_scope",
     "sqlite_path",
 ]
 
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+# Seconds to wait for the first PostgreSQL connection of a process before giving up.
+CONNECT_TIMEOUT = 10.0
+
+
+class DatabaseUnavailable(SxptError):
+    """The database named by ``DATABASE`` cannot be reached or refuses the connection."""
+
+    code = "SXPT-DATABASE-UNAVAILABLE"
+
+
+def safe_url(url: str) -> str:
+    """Return ``url`` with its password replaced by ***, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 _POOL_KEY = "sxpt_postgresql_pool"
 _pool_lock = threading.Lock()
 
@@ -88,9 +109,26 @@ def _pool(app: Flask) -> Any:
         with _pool_lock:
             pool = app.extensions.get(_POOL_KEY)
             if pool is None:
-                pool = connect_pool(str(app.config["DATABASE"]), max_size=int(app.config["DATABASE_POOL_SIZE"]))
+                url = str(app.config["DATABASE"])
+                pool = connect_pool(url, max_size=int(app.config["DATABASE_POOL_SIZE"]))
+                try:
+                    pool.wait(timeout=CONNECT_TIMEOUT)
+                except Exception as error:
+                    pool.close()
+                    raise _unavailable(url) from error
                 app.extensions[_POOL_KEY] = pool
     return pool
+
+
+def _unavailable(url: str) -> DatabaseUnavailable:
+    """Return the error for a database that the pool could not reach, with the driver's reason."""
+    from sxpt_server.store.postgresql import connection_error
+
+    reason = connection_error(url, timeout=CONNECT_TIMEOUT) or "timed out"
+    return DatabaseUnavailable(
+        f"无法连接数据库 {safe_url(url)}：{reason}。请检查 DATABASE 设置、数据库服务器是否在运行、用户名和密码。",
+        message_en=f"Cannot connect to the database {safe_url(url)}: {reason}. Check the DATABASE setting, that the "
+                   "database server is running, and the user name and password.")
 
 
 def open_store(app: Flask) -> Store:

@@ -171,8 +171,9 @@ class Store(RecordStore, UnitQueueStore, StatsStore, RateLimitStore, Protocol):
         """Run the block in one write transaction; nested blocks join the outer one.
 
         ``scope`` names what the block writes, such as ``school:4133010001``: write
-        transactions of one scope, and all without a scope, run one at a time. SQLite
-        runs every write transaction one at a time whatever its scope.
+        transactions of one scope, and all without a scope, run one at a time. A nested
+        block runs under the outer block's scope, whatever it names. SQLite runs every
+        write transaction one at a time whatever its scope.
         """
 
     def close(self) -> None:

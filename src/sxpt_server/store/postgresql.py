@@ -25,7 +25,7 @@ from sxpt_server.store.base import ConflictError
 from sxpt_server.store.postgresql_schema import MIGRATIONS
 from sxpt_server.store.sql import SQLStore
 
-__all__ = ["PostgreSQLRow", "PostgreSQLStore", "connect_pool"]
+__all__ = ["PostgreSQLRow", "PostgreSQLStore", "connect_pool", "connection_error"]
 
 # Advisory lock keys: (class, key). Class 1 is the whole store; class 2 one scope,
 # keyed by the hash of its name.
@@ -70,6 +70,15 @@ def _configure(connection: psycopg.Connection[Any]) -> None:
     connection.autocommit = True
 
 
+def connection_error(url: str, *, timeout: float) -> str | None:
+    """Try one connection to ``url`` and return the driver's reason when it fails, None when it works."""
+    try:
+        psycopg.connect(url, connect_timeout=max(1, int(timeout))).close()
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return None
+
+
 def connect_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> ConnectionPool:
     """Open a pool of connections to the database at ``url``."""
     return ConnectionPool(url, min_size=min_size, max_size=max_size, configure=_configure, open=True,
@@ -85,7 +94,6 @@ class PostgreSQLStore(SQLStore):
         self._connection = connection
         self._pool = pool
         self._depth = 0
-        self._scopes: set[str | None] = set()
 
     @classmethod
     def connect(cls, url: str) -> PostgreSQLStore:
@@ -131,11 +139,9 @@ class PostgreSQLStore(SQLStore):
     @contextmanager
     def transaction(self, scope: str | None = None) -> Iterator[None]:
         if self._depth:
-            # A nested block joins the outer transaction, taking its own lock if the
-            # outer one does not already cover it.
-            if scope not in self._scopes and None not in self._scopes:
-                self._lock(scope)
-                self._scopes.add(scope)
+            # A nested block joins the outer transaction under the outer block's locks.
+            # Taking the whole store's lock here, while other transactions hold it shared,
+            # would deadlock two such upgrades against each other.
             self._depth += 1
             try:
                 yield
@@ -145,13 +151,11 @@ class PostgreSQLStore(SQLStore):
 
         with self._connection.transaction():
             self._lock(scope)
-            self._scopes = {scope}
             self._depth = 1
             try:
                 yield
             finally:
                 self._depth = 0
-                self._scopes = set()
 
     def _lock(self, scope: str | None) -> None:
         if scope is None:
