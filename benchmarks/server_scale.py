@@ -17,8 +17,9 @@
     process. Target: at most 3 × the validate time. Peak memory is the high-water mark
     of the server process's resident set (``VmHWM``) beside that of the validate
     process; the same is measured for a 20,000-row workbook, so that growth with the
-    file size shows. Target: the server's peak at 100,000 rows at most 1.5 × its peak
-    at 20,000 rows.
+    file size shows. Target: the server's peak at most 1.5 × validate's peak on the same
+    file. ``--upload-database URL`` runs these uploads on a new schema of a PostgreSQL
+    database instead of a SQLite file.
 
 ``--database`` is passed to the app as its ``DATABASE`` setting. A file path is seeded
 into ``NAME.partial`` and renamed when complete, so an interrupted seed is never reused.
@@ -69,7 +70,10 @@ SEED_VERSION = 1
 PASSWORD = "Sxpt-Scale-2025"
 QUERY_TARGET_MS = 50.0
 UPLOAD_TARGET_RATIO = 3.0
-MEMORY_GROWTH_TARGET = 1.5
+# The server checks the file with the same core rules as sxpt validate, which keep every
+# row for the rules across rows, then stores it in chunks. Its peak may exceed validate's
+# by the stored batch, the report and the server itself, at most this factor.
+MEMORY_VALIDATE_TARGET = 1.5
 UPLOAD_TIMEOUT = 1800.0
 
 PROVINCES = {"330000": "浙江省", "320000": "江苏省", "440000": "广东省", "420000": "湖北省"}
@@ -585,14 +589,33 @@ def _school_departments() -> list[str]:
     return [f"第{index}学院" for index in range(12)]
 
 
-def time_upload(path: Path, rows: int, today: str) -> UploadFigure:
+@contextmanager
+def fresh_database(url: str | None) -> Iterator[dict[str, str]]:
+    """Yield the server settings of an empty database: SQLite in the instance folder, or a new schema at ``url``."""
+    if url is None:
+        yield {}
+        return
+    import psycopg
+
+    schema = f"upload_{os.getpid()}_{int(time.time())}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in url else "?"
+    try:
+        yield {"SXPT_DATABASE": f"{url}{separator}options=-csearch_path%3D{schema}"}
+    finally:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def time_upload(path: Path, rows: int, today: str, database: str | None = None) -> UploadFigure:
     """Upload ``path`` as a school user to a fresh server; time it and read the server's peak memory."""
     validate_seconds, validate_peak = time_validate(path, today)
     content = path.read_bytes()
-    with tempfile.TemporaryDirectory(prefix="sxpt-upload-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sxpt-upload-") as folder, fresh_database(database) as settings:
         instance = Path(folder) / "instance"
         write_instance_config(instance)
-        with LocalServer(instance, threads=4, worker=False) as server:
+        with LocalServer(instance, threads=4, worker=False, settings=settings) as server:
             school = _server_school(server)
             idle = _peak_kib(server.pid)
             start = time.perf_counter()
@@ -686,10 +709,12 @@ def format_report(result: dict[str, Any]) -> str:
         largest = result["uploads"][-1]
         lines.append(f"upload ≤ {UPLOAD_TARGET_RATIO:.0f} × validate at {largest['rows']} rows: "
                      f"{largest['ratio']:.2f} × {verdict(largest['ratio'] <= UPLOAD_TARGET_RATIO)}")
+        memory = largest["server_peak_mib"] / largest["validate_peak_mib"]
+        lines.append(f"server peak ≤ {MEMORY_VALIDATE_TARGET} × validate's peak at {largest['rows']} rows: "
+                     f"{memory:.2f} × {verdict(memory <= MEMORY_VALIDATE_TARGET)}")
         if "memory_growth" in result:
-            lines.append(f"server peak at {largest['rows']} rows ≤ {MEMORY_GROWTH_TARGET} × its peak at "
-                         f"{result['uploads'][0]['rows']} rows: {result['memory_growth']:.2f} × "
-                         f"{verdict(result['memory_growth'] <= MEMORY_GROWTH_TARGET)}")
+            lines.append(f"server peak at {largest['rows']} rows / its peak at {result['uploads'][0]['rows']} rows: "
+                         f"{result['memory_growth']:.2f} × (no target: reading and checking keep the whole file)")
     for summary in result.get("query_profiles", []):
         lines += ["", summary]
     if "profile" in result:
@@ -712,6 +737,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000, help="records in the seeded database")
     parser.add_argument("--database", help="the DATABASE setting: a file path (default "
                                            "benchmarks/out/scale-RECORDS-vN.sqlite3) or a database URL")
+    parser.add_argument("--upload-database", help="a postgresql:// URL of an empty database on 127.0.0.1 for the "
+                                                  "uploads (default: a SQLite file per upload)")
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per record list query")
     parser.add_argument("--upload-rows", type=int, nargs="+", default=[20_000, 100_000],
                         help="rows of the uploaded workbooks; the last is judged against the targets")
@@ -744,7 +771,7 @@ def main() -> None:
         uploads = []
         for rows in options.upload_rows:
             progress(f"uploading {rows} rows")
-            figure = time_upload(workbook(rows), rows, today)
+            figure = time_upload(workbook(rows), rows, today, options.upload_database)
             uploads.append({**figure.__dict__, "ratio": round(figure.ratio, 2)})
         result["uploads"] = uploads
         if len(uploads) > 1:

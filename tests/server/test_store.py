@@ -59,14 +59,14 @@ def test_migrations_run_once(empty_store: Store) -> None:
     """A second migrate applies nothing and leaves nothing pending."""
     first = empty_store.migrate()
     second = empty_store.migrate()
-    assert first == ["0001_accounts", "0002_records", "0003_rate_limits", "0004_list_indexes"]
+    assert first == ["0001_accounts", "0002_records", "0003_rate_limits", "0004_list_indexes", "0005_approved_fields"]
     assert second == []
     assert empty_store.pending_migrations() == []
 
 
 def test_new_database_pending(empty_store: Store) -> None:
     """A database that was never migrated has every migration pending."""
-    assert empty_store.pending_migrations() == ["0001_accounts", "0002_records", "0003_rate_limits", "0004_list_indexes"]
+    assert empty_store.pending_migrations() == ["0001_accounts", "0002_records", "0003_rate_limits", "0004_list_indexes", "0005_approved_fields"]
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET event = 'nothing'", "DELETE FROM audit_log"])

@@ -12,7 +12,7 @@ import sqlite3
 
 import sqlite_utils
 
-__all__ = ["LIST_INDEXES_SCHEMA", "MIGRATIONS", "RATE_LIMITS_SCHEMA", "RECORDS_SCHEMA", "migrate", "pending_migrations"]
+__all__ = ["APPROVED_FIELDS_SCHEMA", "LIST_INDEXES_SCHEMA", "MIGRATIONS", "RATE_LIMITS_SCHEMA", "RECORDS_SCHEMA", "migrate", "pending_migrations"]
 
 
 def _create_organisations(db: sqlite_utils.Database) -> None:
@@ -329,6 +329,30 @@ LIST_INDEXES_SCHEMA = (
 def _list_indexes(db: sqlite_utils.Database) -> None:
     """Indexes that keep record lists fast on a million records."""
     for statement in LIST_INDEXES_SCHEMA:
+        db.execute(statement)
+
+
+# The approved version's month and department, copied onto the record at approval, so that
+# a province's month or department filter uses an index instead of reading each record's
+# approved version (120 ms on a million records on PostgreSQL).
+APPROVED_FIELDS_SCHEMA = (
+    "ALTER TABLE records ADD COLUMN approved_month TEXT",
+    "ALTER TABLE records ADD COLUMN approved_department TEXT",
+    """UPDATE records SET
+        approved_month = (SELECT v.reporting_month FROM record_versions v
+                          WHERE v.record_id = records.id AND v.version = records.approved_version),
+        approved_department = (SELECT v.department FROM record_versions v
+                               WHERE v.record_id = records.id AND v.version = records.approved_version)
+    WHERE approved_version IS NOT NULL""",
+    "CREATE INDEX records_province_approved_month ON records (province, approved_month, id) "
+    "WHERE approved_version IS NOT NULL",
+)
+
+
+@MIGRATIONS(name="0005_approved_fields")
+def _approved_fields(db: sqlite_utils.Database) -> None:
+    """The approved version's month and department on the record, indexed for provinces."""
+    for statement in APPROVED_FIELDS_SCHEMA:
         db.execute(statement)
 
 

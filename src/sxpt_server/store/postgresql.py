@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 from sxpt_server.store.base import ConflictError
 from sxpt_server.store.postgresql_schema import MIGRATIONS
 from sxpt_server.store.sql import SQLStore
+from sxpt_server.store.sql_records import VERSION_COLUMNS
 
 __all__ = ["PostgreSQLRow", "PostgreSQLStore", "connect_pool", "connection_error"]
 
@@ -209,6 +210,13 @@ class PostgreSQLStore(SQLStore):
             self._execute(sql, parameters)
         except errors.UniqueViolation as error:
             raise ConflictError(str(error)) from error
+
+    def _insert_versions(self, rows: Sequence[Sequence[Any]]) -> None:
+        # COPY streams the rows in one statement; an upload's versions carry most of its bytes.
+        with self._connection.cursor() as cursor, cursor.copy(
+                f"COPY record_versions ({', '.join(VERSION_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _json_text(self, column: str, key: str) -> str:
         return f"(({column})::jsonb ->> '{key}')"

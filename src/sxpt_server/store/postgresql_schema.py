@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sxpt_server.store.migrations import LIST_INDEXES_SCHEMA, RATE_LIMITS_SCHEMA, RECORDS_SCHEMA
+from sxpt_server.store.migrations import APPROVED_FIELDS_SCHEMA, LIST_INDEXES_SCHEMA, RATE_LIMITS_SCHEMA, RECORDS_SCHEMA
 
 __all__ = ["MIGRATIONS", "translate"]
 
@@ -144,8 +144,8 @@ _TYPES = (
 
 
 def translate(statement: str) -> str:
-    """Return a CREATE statement written for SQLite with the column types PostgreSQL uses."""
-    if not statement.startswith("CREATE TABLE"):
+    """Return a CREATE or ALTER TABLE statement written for SQLite with the column types PostgreSQL uses."""
+    if not statement.startswith(("CREATE TABLE", "ALTER TABLE")):
         return statement
     for pattern, replacement in _TYPES:
         statement = pattern.sub(replacement, statement)
@@ -158,4 +158,5 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0002_records", tuple(translate(statement) for statement in RECORDS_SCHEMA)),
     ("0003_rate_limits", tuple(translate(statement) for statement in RATE_LIMITS_SCHEMA)),
     ("0004_list_indexes", LIST_INDEXES_SCHEMA),
+    ("0005_approved_fields", tuple(translate(statement) for statement in APPROVED_FIELDS_SCHEMA)),
 )

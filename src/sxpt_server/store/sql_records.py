@@ -30,6 +30,10 @@ __all__ = ["RecordsMixin"]
 # multi-row INSERTs of CHUNK rows stay well below both.
 CHUNK = 500
 
+# The columns of record_versions that write_records fills, in the order of its rows.
+VERSION_COLUMNS = ("record_id", "version", "department", "reporting_month", "student_id", "course_code", "unit_code",
+                   "cells", "issues", "digest", "batch_id", "created_at", "created_by")
+
 _BATCH_COLUMNS = (
     "id, kind, province, school, department, actor, filename, media_type, digest, idempotency_key, status, "
     "created_at, rows, valid_rows, errors, warnings, created, updated, unchanged, not_stored"
@@ -118,10 +122,11 @@ def _where(query: RecordFilter) -> tuple[str, list[Any]]:
     if query.approved_only:
         clauses.append("r.approved_version IS NOT NULL")
         version = "a"
+    # The record row carries copies of the approved version's department and month.
     if query.department is not None:
-        add(f"{version}.department = ?", query.department)
+        add("r.approved_department = ?" if query.approved_only else "r.department = ?", query.department)
     if query.reporting_month is not None:
-        add(f"{version}.reporting_month = ?", query.reporting_month)
+        add("r.approved_month = ?" if query.approved_only else "r.reporting_month = ?", query.reporting_month)
     if query.student_id is not None:
         add(f"{version}.student_id = ?", query.student_id)
     if query.course_code is not None:
@@ -251,14 +256,17 @@ class RecordsMixin(SQLBase):
                     "reporting_month = ?, updated_at = ? WHERE id = ?",
                     updates,
                 )
-            for chunk in _chunks(version_rows):
-                self._execute(
-                    "INSERT INTO record_versions (record_id, version, department, reporting_month, student_id, "
-                    "course_code, unit_code, cells, issues, digest, batch_id, created_at, created_by) VALUES "
-                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
-                    [value for row in chunk for value in row],
-                )
+            self._insert_versions(version_rows)
         return ids
+
+    def _insert_versions(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert record versions, each a row of ``VERSION_COLUMNS``; PostgreSQL uses COPY instead."""
+        for chunk in _chunks(rows):
+            self._execute(
+                f"INSERT INTO record_versions ({', '.join(VERSION_COLUMNS)}) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
 
     def _insert_new_records(self, writes: Sequence[RecordWrite], moment: str) -> dict[tuple[str, str], int]:
         """Insert the records of ``writes`` and return their ids by school and natural key.
@@ -347,7 +355,8 @@ class RecordsMixin(SQLBase):
         review_reason: str | None,
         now: datetime.datetime,
     ) -> None:
-        approved = ", approved_version = current_version" if approve_current else ""
+        approved = (", approved_version = current_version, approved_month = reporting_month, "
+                    "approved_department = department") if approve_current else ""
         self._execute(
             f"UPDATE records SET state = ?, delete_requested = ?, review_reason = ?, updated_at = ?{approved} "
             "WHERE id = ?",
