@@ -79,7 +79,7 @@ def bench_server(session: nox.Session) -> None:
     ``-- scale ARGS`` runs one of them with its arguments, for example
     ``nox -s bench_server -- load --departments 8 --uploads 10 --rows 1000``.
     """
-    session.install("-e", ".[server]")
+    session.install("-e", ".[postgresql]")
     scripts = {"load": "benchmarks/server_load.py", "scale": "benchmarks/server_scale.py"}
     if not session.posargs:
         for script in scripts.values():
