@@ -432,7 +432,7 @@ def set_up_accounts(servers: Sequence[LocalServer], departments: Sequence[str], 
     """Register the province and the school with its departments; log in the school, the province and each department.
 
     The school talks to the first server, the province to the last, and the departments
-    to each server in turn; sessions live in the database, so each holds on any server.
+    to each server in turn. Sessions live in the database, so each is valid on any server.
     """
     server = servers[0]
     phones = (f"1390001{number:04d}" for number in itertools.count(1))

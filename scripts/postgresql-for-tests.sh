@@ -4,7 +4,7 @@
 #   scripts/postgresql-for-tests.sh start DIR [PORT]   prints the database URL on stdout
 #   scripts/postgresql-for-tests.sh stop DIR
 #
-# The cluster trusts connections from 127.0.0.1 only and holds nothing but test data.
+# The cluster trusts connections from 127.0.0.1 only and contains nothing but test data.
 # It uses the C locale, so text sorts by code point as in SQLite, and commits without
 # waiting for the disk (synchronous_commit=off), as SQLite in WAL mode with
 # synchronous=NORMAL does. Run as root, the server runs as the "postgres" user, because

@@ -1,8 +1,8 @@
 """Rate limits and sessions kept in the database hold across server processes, on both databases.
 
 Two applications on one database stand for two server processes (two gunicorn workers,
-or two machines in front of one PostgreSQL database): what one counts or creates, the
-other sees.
+or two machines in front of one PostgreSQL database). Counters and sessions that one writes, the
+other reads.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """The PostgreSQL store, for a province or a national deployment with several servers.
 
 ``PostgreSQLStore`` runs the statements of ``SQLStore`` on one psycopg connection,
-taken from a pool and given back by ``close()``. The connection is in autocommit mode;
-``transaction()`` opens a transaction and takes advisory locks that keep the same
-guarantees as SQLite's one writer at a time, but per school: two schools' uploads run
-at once, while two writes of one school, or any write without a scope, wait for each
-other. Unit checks are claimed with ``FOR UPDATE SKIP LOCKED``, so workers on several
+taken from a pool and given back by ``close()``. The connection is in autocommit mode.
+``transaction()`` opens a transaction and takes advisory locks, which keep the guarantee
+of SQLite's one writer at a time per school. Two schools' uploads run at once, while two
+writes of one school, or any write without a scope, wait for each other. Unit checks are claimed with ``FOR UPDATE SKIP LOCKED``, so workers on several
 machines take different rows.
 """
 

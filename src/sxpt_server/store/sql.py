@@ -1,6 +1,6 @@
 """The statements of the store shared by SQLite and PostgreSQL.
 
-``SQLStore`` holds every statement that both databases understand alike; the
+``SQLStore`` contains every statement that both databases understand alike. The
 subclasses ``SQLiteStore`` and ``PostgreSQLStore`` open the connection, run
 transactions and migrations, and supply the few expressions that differ (reading a
 JSON cell, the month of a time in China). Statements are written with ``?``

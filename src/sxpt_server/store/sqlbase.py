@@ -1,4 +1,4 @@
-"""What the store's SQL statements need from a database: the base of every SQL mixin.
+"""The base of every SQL mixin of the store: the operations its statements need from a database.
 
 The statements in ``sql*.py`` are written once, with ``?`` placeholders, and run on
 SQLite and on PostgreSQL. ``SQLBase`` names what each database supplies: running a
