@@ -7,6 +7,7 @@ expired, what an account is called. The server stores, serves and sends SMS.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -17,6 +18,20 @@ from sxpt_server.config import DEFAULTS, check_settings, instance_path, load_sec
 from sxpt_server.sms import gateway_from_config
 
 __all__ = ["create_app"]
+
+
+def _log_through_gunicorn() -> None:
+    """Send sxpt's log lines (one per request, start-up, errors) to gunicorn's log when gunicorn runs the app.
+
+    ``sxpt-server serve`` configures logging itself; under gunicorn nothing else would,
+    and the INFO lines would be dropped.
+    """
+    gunicorn = logging.getLogger("gunicorn.error")
+    ours = logging.getLogger("sxpt_server")
+    if gunicorn.handlers and not ours.handlers:
+        for handler in gunicorn.handlers:
+            ours.addHandler(handler)
+        ours.setLevel(logging.INFO)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -52,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Fail at start-up, not at the first SMS, when the gateway settings are wrong.
     gateway_from_config(app)
 
+    _log_through_gunicorn()
     store.init_app(app)
     problems.init_app(app)
     hooks.init_app(app)

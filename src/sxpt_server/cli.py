@@ -29,7 +29,7 @@ from sxpt_server.clock import now
 from sxpt_server.organisations import make_unit, register_province, register_school, unit_exists
 from sxpt_server.problems import Problem
 from sxpt_server.sms import mask_phone
-from sxpt_server.store import POSTGRESQL_SCHEMES, DatabaseUnavailable, Store, get_store
+from sxpt_server.store import POSTGRESQL_SCHEMES, DatabaseUnavailable, Store, get_store, safe_url, url_problem
 
 __all__ = ["COMMANDS", "init_app", "main"]
 
@@ -255,22 +255,28 @@ def worker_command(once: bool) -> None:
 
 @click.command("migrate-to-postgresql")
 @click.argument("sqlite_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("database_url")
-def migrate_to_postgresql_command(sqlite_file: Path, database_url: str) -> None:
+@click.argument("database_url", required=False)
+def migrate_to_postgresql_command(sqlite_file: Path, database_url: str | None) -> None:
     """Copy a SQLite database, audit log included, into an empty PostgreSQL database.
 
     Stop the server first, so that nothing is written during the copy. The copy runs in
     one transaction and checks each table's row count on both sides; on any difference
-    nothing is kept. Afterwards set DATABASE to DATABASE_URL and start the server.
+    nothing is kept. Without DATABASE_URL the target is the DATABASE setting (SXPT_DATABASE
+    or config.py in the instance folder), which keeps the password off the command line.
 
-    Example:
+    Example, after setting DATABASE = "postgresql://sxpt:…@db:5432/sxpt" in config.py:
 
-        sxpt-server migrate-to-postgresql instance/sxpt.sqlite3 postgresql://sxpt@127.0.0.1:5432/sxpt
+        sxpt-server migrate-to-postgresql /srv/sxpt/old/sxpt.sqlite3
     """
+    if database_url is None:
+        database_url = str(_create_app().config["DATABASE"])
     if not database_url.startswith(POSTGRESQL_SCHEMES):
         raise click.UsageError(
             f"DATABASE_URL 须以 postgresql:// 开头，而不是 {database_url.split(':', 1)[0]}:。 / "
             "DATABASE_URL must start with postgresql://.")
+    problem = url_problem(database_url)
+    if problem is not None:
+        raise click.UsageError(f"{problem[0]} / {problem[1]}")
     try:
         from sxpt_server.store.transfer import TransferError, copy_to_postgresql
     except ImportError as error:
@@ -279,15 +285,18 @@ def migrate_to_postgresql_command(sqlite_file: Path, database_url: str) -> None:
             f"The PostgreSQL driver is missing; install it with pip install 'sxpt[postgresql]' ({error.name}).") from None
 
     def show(table: str, rows: int) -> None:
-        click.echo(f"  {table}: {rows}", err=True)
+        click.echo(f"正在复制 {table}（{rows} 行） / copying {table} ({rows} rows)", err=True)
 
     try:
         counts = copy_to_postgresql(sqlite_file, database_url, progress=show)
     except TransferError as error:
         raise click.ClickException(f"{error.message} / {error.message_en}") from None
     except Exception as error:  # the driver's errors: connection refused, permission denied
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise click.ClickException(
-            f"无法写入 PostgreSQL 数据库：{error} / Cannot write to the PostgreSQL database: {error}") from None
+            f"复制到 PostgreSQL 数据库 {safe_url(database_url)} 失败（{reason}）。请检查地址、数据库是否已建立、用户名、密码"
+            f"和写权限。 / Copying into the PostgreSQL database {safe_url(database_url)} failed ({reason}). Check the "
+            "URL, that the database exists, the user name, the password and the write permission.") from None
     click.echo("表 / table\t源 / source\t目标 / target")
     for count in counts:
         click.echo(f"{count.table}\t{count.source}\t{count.target}")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from logging.handlers import BufferingHandler
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from sxpt_core.access import Unit
-from sxpt_server.store import ConflictError, SQLiteStore, Store, open_store
-from tests.server.backends import database_setting
+from sxpt_server import create_app
+from sxpt_server.store import ConflictError, DatabaseUnavailable, SQLiteStore, Store, open_store, safe_url
+from tests.server.backends import database_setting, postgresql_database
 
 BOTH_BACKENDS = True
 NOW = datetime.datetime(2025, 10, 15, 1, 0, tzinfo=datetime.timezone.utc)
@@ -157,20 +160,88 @@ def test_instance_files_private(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """init-db on a PostgreSQL URL where nothing listens fails in one sentence, without the password."""
+    """A PostgreSQL URL where nothing listens stops the server at start-up in one sentence, without the password."""
     import socket
 
-    from sxpt_server import create_app
+    from click.testing import CliRunner
+
     from sxpt_server import store as store_package
+    from sxpt_server.cli import main
 
     monkeypatch.setattr(store_package, "CONNECT_TIMEOUT", 1.0)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"postgresql://sxpt:Secret-9@127.0.0.1:{port}/sxpt"
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE": url})
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    with pytest.raises(DatabaseUnavailable) as caught:
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE": url})
+    result = CliRunner().invoke(main, ["init-db"], env={"SXPT_INSTANCE_PATH": str(tmp_path), "SXPT_DATABASE": url})
+    assert f"无法连接数据库 postgresql://sxpt:***@127.0.0.1:{port}/sxpt" in caught.value.message
+    assert "createdb" in caught.value.message_en
     assert result.exit_code == 1
-    assert "无法连接数据库 postgresql://sxpt:***@127.0.0.1" in result.output
+    assert "无法连接数据库 postgresql://sxpt:***@" in result.output
     assert "Secret-9" not in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("password", ["Ab@cd", "Ab/cd#12", "x@y@z"])
+def test_unencoded_password_refused(tmp_path: Path, password: str) -> None:
+    """A password with an unencoded @ / # is refused before any connection, and stays hidden."""
+    url = f"postgresql://sxpt:{password}@127.0.0.1:5432/sxpt"
+    with pytest.raises(DatabaseUnavailable) as caught:
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE": url})
+    assert "%40" in caught.value.message
+    assert password not in caught.value.message
+    assert password not in caught.value.message_en
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://sxpt:Secret-9@db:5432/sxpt", "postgresql://sxpt:***@db:5432/sxpt"),
+    ("postgresql://sxpt:Ab@cd/ef#12@db:5432/sxpt", "postgresql://sxpt:***@db:5432/sxpt"),
+    ("postgresql://sxpt@db:5432/sxpt", "postgresql://sxpt@db:5432/sxpt"),
+    ("postgresql://db/sxpt", "postgresql://db/sxpt"),
+])
+def test_safe_url_hides_password(url: str, shown: str) -> None:
+    assert safe_url(url) == shown
+
+
+def test_migrate_reads_database_setting(tmp_path: Path) -> None:
+    """Without DATABASE_URL the migration copies into the DATABASE setting, so no password is typed."""
+    from click.testing import CliRunner
+
+    from sxpt_server.cli import main
+
+    source = tmp_path / "old.sqlite3"
+    old = SQLiteStore(source)
+    old.migrate()
+    old.add_province("330000", "浙江省", now=NOW)
+    old.close()
+    with postgresql_database() as url:
+        result = CliRunner().invoke(main, ["migrate-to-postgresql", str(source)],
+                                    env={"SXPT_INSTANCE_PATH": str(tmp_path / "instance"), "SXPT_DATABASE": url})
+        from sxpt_server.store.postgresql import PostgreSQLStore
+
+        target = PostgreSQLStore.connect(url)
+        provinces = target.list_provinces()
+        target.close()
+    assert result.exit_code == 0, result.output
+    assert [province.code for province in provinces] == ["330000"]
+
+
+def test_gunicorn_log_receives_request_lines(tmp_path: Path) -> None:
+    """Under gunicorn, sxpt's request lines go to gunicorn's log handlers."""
+    gunicorn = logging.getLogger("gunicorn.error")
+    ours = logging.getLogger("sxpt_server")
+    handler = BufferingHandler(100)
+    gunicorn.addHandler(handler)
+    level = ours.level
+    try:
+        app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+        app.test_cli_runner().invoke(args=["init-db"])
+        app.test_client().get("/api/v1/health")
+        lines = [record.getMessage() for record in handler.buffer]
+    finally:
+        gunicorn.removeHandler(handler)
+        ours.removeHandler(handler)
+        ours.setLevel(level)
+    assert any(line.startswith("GET /api/v1/health 200") for line in lines), lines

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g
 
@@ -44,6 +44,7 @@ __all__ = [
     "School",
     "SessionRow",
     "Store",
+    "check_database",
     "close_pool",
     "close_store",
     "database_kind",
@@ -53,6 +54,7 @@ __all__ = [
     "safe_url",
     "school_scope",
     "sqlite_path",
+    "url_problem",
 ]
 
 
@@ -68,12 +70,38 @@ class DatabaseUnavailable(SxptError):
 
 
 def safe_url(url: str) -> str:
-    """Return ``url`` with its password replaced by ***, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """Return ``url`` with its password replaced by ***, for messages and logs.
+
+    Everything between the user name and the last "@" counts as the password, so that a
+    password with an unencoded "@", "/" or "#" is hidden too.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    userinfo, host = rest.rsplit("@", 1)
+    if ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+
+
+def url_problem(url: str) -> tuple[str, str] | None:
+    """Return (Chinese, English) text on why a PostgreSQL URL cannot be read as meant, or None.
+
+    A password with "@", "/", "#" or "?" must be percent-encoded, or the driver takes part
+    of it for the host (and looks that host up).
+    """
+    rest = url.partition("://")[2]
+    authority = rest.split("/", 1)[0]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks that the port is a number
+    except ValueError:
+        parts = None
+    if authority.count("@") > 1 or "#" in url or parts is None or not parts.hostname:
+        return (f"DATABASE 地址 {safe_url(url)} 无法解析：密码中的 @ / # ? 等字符须写成 %40 %2F %23 %3F。",
+                f"The DATABASE URL {safe_url(url)} cannot be parsed: write @ / # ? in the password as %40 %2F "
+                "%23 %3F.")
+    return None
 _POOL_KEY = "sxpt_postgresql_pool"
 _pool_lock = threading.Lock()
 
@@ -120,15 +148,35 @@ def _pool(app: Flask) -> Any:
     return pool
 
 
+def check_database(app: Flask) -> None:
+    """Raise ``DatabaseUnavailable`` at start-up when a PostgreSQL ``DATABASE`` is malformed or unreachable.
+
+    One connection is tried and closed; the pool itself opens later, in the process that
+    serves requests.
+    """
+    url = str(app.config["DATABASE"])
+    if database_kind(url) != "postgresql":
+        return
+    problem = url_problem(url)
+    if problem is not None:
+        raise DatabaseUnavailable(problem[0], message_en=problem[1])
+    from sxpt_server.store.postgresql import connection_error
+
+    if connection_error(url, timeout=CONNECT_TIMEOUT) is not None:
+        raise _unavailable(url)
+
+
 def _unavailable(url: str) -> DatabaseUnavailable:
     """Return the error for a database that the pool could not reach, with the driver's reason."""
     from sxpt_server.store.postgresql import connection_error
 
     reason = connection_error(url, timeout=CONNECT_TIMEOUT) or "timed out"
     return DatabaseUnavailable(
-        f"无法连接数据库 {safe_url(url)}：{reason}。请检查 DATABASE 设置、数据库服务器是否在运行、用户名和密码。",
-        message_en=f"Cannot connect to the database {safe_url(url)}: {reason}. Check the DATABASE setting, that the "
-                   "database server is running, and the user name and password.")
+        f"无法连接数据库 {safe_url(url)}（{reason}）。请检查 DATABASE 设置、数据库服务器是否在运行、数据库是否已建立"
+        f"（createdb）、用户名和密码。",
+        message_en=f"Cannot connect to the database {safe_url(url)} ({reason}). Check the DATABASE setting, that the "
+                   "database server is running, that the database exists (createdb), and the user name and "
+                   "password.")
 
 
 def open_store(app: Flask) -> Store:
@@ -170,5 +218,6 @@ def close_store(_error: BaseException | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Close the store at the end of every request and CLI command."""
+    """Check a PostgreSQL database at start-up, and close the store at the end of every request and CLI command."""
+    check_database(app)
     app.teardown_appcontext(close_store)
