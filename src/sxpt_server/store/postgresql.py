@@ -22,6 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from sxpt_server.store.base import ConflictError
 from sxpt_server.store.postgresql_schema import MIGRATIONS
+from sxpt_server.store.records import RecordWrite
 from sxpt_server.store.sql import SQLStore
 from sxpt_server.store.sql_records import VERSION_COLUMNS
 
@@ -209,6 +210,27 @@ class PostgreSQLStore(SQLStore):
             self._execute(sql, parameters)
         except errors.UniqueViolation as error:
             raise ConflictError(str(error)) from error
+
+    def _in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(?)", [list(values)]
+
+    def _insert_new_records(self, writes: Sequence[RecordWrite], moment: str) -> dict[tuple[str, str], int]:
+        # The ids are drawn from the table's sequence in one query, then the rows go in
+        # with one COPY: two round trips for any number of records.
+        if not writes:
+            return {}
+        drawn = self._connection.execute(
+            "SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, %s)", (len(writes),)
+        ).fetchall()
+        ids = [int(row[0]) for row in drawn]
+        with self._connection.cursor() as cursor, cursor.copy(
+                "COPY records (id, province, school, department, natural_key, state, current_version, student_id, "
+                "course_code, unit_code, unit_name, reporting_month, created_at, updated_at) FROM STDIN") as copy:
+            for record_id, write in zip(ids, writes, strict=True):
+                copy.write_row((record_id, write.province, write.school, write.department, write.natural_key,
+                                write.state, 1, write.student_id, write.course_code, write.unit_code, write.unit_name,
+                                write.reporting_month, moment, moment))
+        return {(write.school, write.natural_key): record_id for record_id, write in zip(ids, writes, strict=True)}
 
     def _insert_versions(self, rows: Sequence[Sequence[Any]]) -> None:
         # COPY streams the rows in one statement; an upload's versions carry most of its bytes.

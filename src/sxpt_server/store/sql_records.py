@@ -214,10 +214,9 @@ class RecordsMixin(SQLBase):
     def records_by_key(self, school: str, keys: Iterable[str]) -> dict[str, StoredRecord]:
         found: dict[str, StoredRecord] = {}
         for chunk in _chunks(list(dict.fromkeys(keys))):
+            condition, values = self._in("r.natural_key", chunk)
             rows = self._execute(
-                f"{_RECORD_SELECT} WHERE r.school = ? AND r.deleted_at IS NULL "
-                f"AND r.natural_key IN ({', '.join('?' * len(chunk))})",
-                (school, *chunk),
+                f"{_RECORD_SELECT} WHERE r.school = ? AND r.deleted_at IS NULL AND {condition}", (school, *values)
             )
             for row in rows:
                 record = _record_from(row)
@@ -293,9 +292,8 @@ class RecordsMixin(SQLBase):
         """Return the number of the next version of each record in ``record_ids``."""
         versions: dict[int, int] = {}
         for chunk in _chunks(list(dict.fromkeys(record_ids))):
-            rows = self._execute(
-                f"SELECT id, current_version FROM records WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-            )
+            condition, values = self._in("id", chunk)
+            rows = self._execute(f"SELECT id, current_version FROM records WHERE {condition}", values)
             versions.update((row["id"], row["current_version"] + 1) for row in rows)
         return versions
 
@@ -398,10 +396,8 @@ class RecordsMixin(SQLBase):
     def exceptions_for(self, record_ids: Iterable[int]) -> dict[int, set[str]]:
         found: dict[int, set[str]] = {}
         for chunk in _chunks(list(record_ids)):
-            rows = self._execute(
-                f"SELECT record_id, code FROM record_exceptions WHERE record_id IN ({', '.join('?' * len(chunk))})",
-                tuple(chunk),
-            )
+            condition, values = self._in("record_id", chunk)
+            rows = self._execute(f"SELECT record_id, code FROM record_exceptions WHERE {condition}", values)
             for row in rows:
                 found.setdefault(row["record_id"], set()).add(row["code"])
         return found

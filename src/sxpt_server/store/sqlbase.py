@@ -44,6 +44,14 @@ class SQLBase:
         """
         return self.transaction()
 
+    def _in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """Return the condition that ``column`` is one of ``values``, and its parameters.
+
+        SQLite gets one placeholder per value. PostgreSQL overrides this with one array
+        parameter, so that the statement stays short and its parsed form is reused.
+        """
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
     def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
         """Run one statement and return its cursor, whose rows are ``Row``-like."""
         raise NotImplementedError
