@@ -6,8 +6,8 @@ are a flood guard sized for a campus whose users share one NAT address. They cou
 requests that reached a password, code or SMS check. Requests rejected for their form
 (415, 422) or by the per-phone limits (429) do not count. The counters are kept in the
 server's database by default (``RATELIMIT_STORAGE_URI = "database://"``), so every
-server process, on one machine or several, counts against the same limits and a restart
-forgets nothing. ``memory://`` counts per process; a Redis URI also works.
+server process, on one machine or several, counts against the same limits, and the counts
+survive a restart. ``memory://`` counts per process, and a Redis URI also works.
 
 A refused request gets a problem document with ``retry_after`` in seconds, the
 ``Retry-After`` and ``X-RateLimit-*`` headers (on 429 only) and an audit log entry.

@@ -89,8 +89,8 @@ FREE_BYTES_LEFT = 256 * 1024
 SMALL_DISK_MEGABYTES = 48
 # Room for growth of the largest database file under the file size limit, in bytes.
 FILE_SIZE_HEADROOM = 128 * 1024
-# Records in an upload whose JSON body (about 1.3 KB a record) stays under 512 KiB, the size above
-# which waitress buffers a request body in a temporary file instead of in memory (its
+# Records in an upload whose JSON body (about 1.3 KB a record) stays under 512 KiB. Above that
+# size waitress buffers a request body in a temporary file instead of in memory (its
 # inbuf_overflow setting, 524288 bytes by default in waitress 3.0.2).
 IN_MEMORY_ROWS = 300
 
@@ -561,7 +561,7 @@ VERIFIER_FAULTS = {
 
 @pytest.mark.parametrize("fault", sorted(VERIFIER_FAULTS))
 def test_verifier_fault_retried(tmp_path: Path, verification_service: LocalService, fault: str) -> None:
-    """A verifier that times out, answers 500 or garbage, or refuses is retried with back-off; records keep waiting."""
+    """A verifier that times out, returns 500 or garbage, or refuses connections is retried with back-off, and records keep waiting."""
     instance = make_instance(tmp_path, **unit_settings(verification_service.url, UNIT_HTTP_TIMEOUT=VERIFIER_TIMEOUT))
     environment = server_environment(instance)
     bootstrap(environment)
@@ -919,7 +919,7 @@ def test_upload_while_database_locked(world: World, monkeypatch: pytest.MonkeyPa
 
 
 def test_page_while_database_locked(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A page whose request cannot write answers 503 with the busy message, not the generic error."""
+    """A page whose request cannot write returns 503 with the busy message, not the generic error."""
     from sxpt_server.store import sqlite as sqlite_store
 
     monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 200)

@@ -315,7 +315,7 @@ def _rate_limits_schema(db: sqlite_utils.Database) -> None:
 
 
 # Indexes for the first pages of the record lists that users open most, measured on a
-# million records: each walks one school's (or one province's approved) records in id
+# million records. Each walks one school's (or one province's approved) records in id
 # order, so a page reads about its own rows instead of every record in scope.
 LIST_INDEXES_SCHEMA = (
     "CREATE INDEX records_school_id ON records (school, id)",
@@ -351,7 +351,7 @@ APPROVED_FIELDS_SCHEMA = (
 
 @MIGRATIONS(name="0005_approved_fields")
 def _approved_fields(db: sqlite_utils.Database) -> None:
-    """The approved version's month and department on the record, indexed for provinces."""
+    """Copy the approved version's month and department onto the record, indexed for provinces."""
     for statement in APPROVED_FIELDS_SCHEMA:
         db.execute(statement)
 

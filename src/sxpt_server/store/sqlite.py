@@ -82,7 +82,7 @@ class SQLiteStore(SQLStore):
         try:
             yield
         except BaseException:
-            # After a full disk or an I/O error SQLite may have rolled back by itself;
+            # After a full disk or an I/O error SQLite may have rolled back by itself, and
             # a second ROLLBACK would then fail and hide the error that caused it.
             if self._connection.in_transaction:
                 self._connection.execute("ROLLBACK")

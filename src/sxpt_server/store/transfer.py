@@ -30,7 +30,7 @@ _NUMBERED = ("departments", "accounts", "codes", "sms_sends", "api_keys", "audit
 
 
 class TransferError(Exception):
-    """The copy cannot start or did not match; ``message`` and ``message_en`` say why."""
+    """An error of a copy that cannot start or did not match, explained in ``message`` and ``message_en``."""
 
     def __init__(self, message: str, message_en: str) -> None:
         super().__init__(message_en)
