@@ -16,7 +16,7 @@
     and checked with ``sxpt validate --format json`` of the same file in a fresh
     process. Target: at most 3 × the validate time. Peak memory is the high-water mark
     of the server process's resident set (``VmHWM``) beside that of the validate
-    process; the same is measured for a 20,000-row workbook, so that growth with the
+    process. The same is measured for a 20,000-row workbook, so that growth with the
     file size shows. Target: the server's peak at most 1.5 × validate's peak on the same
     file. ``--upload-database URL`` runs these uploads on a new schema of a PostgreSQL
     database instead of a SQLite file.

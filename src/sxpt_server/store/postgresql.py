@@ -143,11 +143,8 @@ class PostgreSQLStore(SQLStore):
             # A nested block joins the outer transaction under the outer block's locks.
             # Taking the whole store's lock here, while other transactions hold it shared,
             # would deadlock two such upgrades against each other.
-            self._depth += 1
-            try:
+            with self._joined():
                 yield
-            finally:
-                self._depth -= 1
             return
 
         with self._connection.transaction():
@@ -170,7 +167,8 @@ class PostgreSQLStore(SQLStore):
     @contextmanager
     def _row_lock_transaction(self) -> Iterator[None]:
         if self._depth:
-            yield
+            with self._joined():
+                yield
             return
         with self._connection.transaction():
             self._depth = 1

@@ -7,8 +7,8 @@ statement, a transaction, and the few SQL expressions that the two spell differe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 __all__ = ["Row", "SQLBase"]
@@ -22,6 +22,18 @@ class Row(Protocol):
 
 class SQLBase:
     """The connection-facing part of a SQL store, implemented per database."""
+
+    # How many transaction() blocks are open; the outermost one begins and ends the transaction.
+    _depth = 0
+
+    @contextmanager
+    def _joined(self) -> Iterator[None]:
+        """Run a nested transaction block inside the open transaction, which it neither begins nor ends."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
 
     def transaction(self, scope: str | None = None) -> AbstractContextManager[None]:
         """Run the block in one write transaction; nested blocks join the outer one.

@@ -70,11 +70,8 @@ class SQLiteStore(SQLStore):
         # SQLite has one writer at a time: every write transaction excludes every other,
         # whatever its scope.
         if self._depth:
-            self._depth += 1
-            try:
+            with self._joined():
                 yield
-            finally:
-                self._depth -= 1
             return
 
         self._connection.execute("BEGIN IMMEDIATE")
